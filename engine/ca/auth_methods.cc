@@ -1,0 +1,188 @@
+#include "engine/ca/auth_methods.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/internal/ascii.h"
+
+namespace consent {
+namespace ca {
+namespace {
+
+
+
+constexpr std::array<absl::string_view, kMethodCount> kNames = {
+    "fido2",
+    "windowsHelloForBusiness",
+    "x509Multifactor",
+    "microsoftAuthenticatorPhoneSignIn",
+    "temporaryAccessPassOneTime",
+    "temporaryAccessPassMultiUse",
+    "federatedMultiFactor",
+    "sms",
+    "voice",
+    "microsoftAuthenticatorPush",
+    "softwareOath",
+    "hardwareOath",
+    "password",
+    "federatedSingleFactor",
+    "x509SingleFactor",
+    "smsSignIn",
+    "emailOtp",
+};
+
+struct Alias {
+  absl::string_view name;
+  Method method;
+};
+// SPEC 2.5 Graph import names.
+constexpr Alias kAliases[] = {
+    {"x509CertificateMultiFactor", Method::kX509Multifactor},
+    {"x509CertificateSingleFactor", Method::kX509SingleFactor},
+    {"deviceBasedPush", Method::kMicrosoftAuthenticatorPhoneSignIn},
+    {"email", Method::kEmailOtp},
+};
+
+}  // namespace
+
+absl::string_view MethodName(Method m) { return kNames[static_cast<int>(m)]; }
+
+std::optional<Method> ParseSessionMethod(absl::string_view name) {
+  for (int i = 0; i < kMethodCount; ++i) {
+    if (absl::EqualsIgnoreCase(name, kNames[i])) return static_cast<Method>(i);
+  }
+  for (const Alias& a : kAliases) {
+    if (absl::EqualsIgnoreCase(name, a.name)) return a.method;
+  }
+  return std::nullopt;
+}
+
+std::optional<MethodSet> ParseCombination(absl::string_view text, std::string* error) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ',');
+  MethodSet set = 0;
+  for (absl::string_view part : parts) {
+    absl::string_view name = absl::StripAsciiWhitespace(part);
+    if (name.empty()) {
+      *error = "empty method in combination";
+      return std::nullopt;
+    }
+    std::optional<Method> m;
+    // Graph: `sms` alone is SMS sign-in; with a password it is the second
+    // factor.
+    if (parts.size() == 1 && absl::EqualsIgnoreCase(name, "sms")) {
+      m = Method::kSmsSignIn;
+    } else {
+      m = ParseSessionMethod(name);
+    }
+    if (!m.has_value()) {
+      *error = absl::StrCat("unknown authentication method \"", name, "\"");
+      return std::nullopt;
+    }
+    set |= Bit(*m);
+  }
+  return set;
+}
+
+bool MfaSatisfied(MethodSet methods) {
+  if (methods & kStrongMethods) return true;
+  const bool single = methods & (Bit(Method::kPassword) | Bit(Method::kFederatedSingleFactor));
+  return single && (methods & kSecondFactors);
+}
+
+std::optional<BuiltinStrength> ParseBuiltinStrength(absl::string_view id) {
+  if (absl::EqualsIgnoreCase(id, "mfa") ||
+      absl::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000002")) {
+    return BuiltinStrength::kMfa;
+  }
+  if (absl::EqualsIgnoreCase(id, "passwordless") ||
+      absl::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000003")) {
+    return BuiltinStrength::kPasswordless;
+  }
+  if (absl::EqualsIgnoreCase(id, "phishingResistant") ||
+      absl::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000004")) {
+    return BuiltinStrength::kPhishingResistant;
+  }
+  return std::nullopt;
+}
+
+absl::string_view BuiltinStrengthName(BuiltinStrength s) {
+  switch (s) {
+    case BuiltinStrength::kMfa:
+      return "mfa";
+    case BuiltinStrength::kPasswordless:
+      return "passwordless";
+    case BuiltinStrength::kPhishingResistant:
+      return "phishingResistant";
+  }
+  return "mfa";
+}
+
+std::vector<MethodSet> BuiltinCombinations(BuiltinStrength s) {
+  std::vector<MethodSet> out;
+  int strong = 0;
+  switch (s) {
+    case BuiltinStrength::kMfa:
+      strong = 7;
+      break;
+    case BuiltinStrength::kPasswordless:
+      strong = 4;
+      break;
+    case BuiltinStrength::kPhishingResistant:
+      strong = 3;
+      break;
+  }
+  for (int i = 0; i < strong; ++i) out.push_back(MethodSet{1} << i);
+  if (s == BuiltinStrength::kMfa) {
+    for (Method first : {Method::kPassword, Method::kFederatedSingleFactor}) {
+      for (int i = 7; i < 12; ++i) out.push_back(Bit(first) | (MethodSet{1} << i));
+    }
+  }
+  return out;
+}
+
+bool StrengthMet(const std::vector<MethodSet>& combinations, MethodSet methods) {
+  for (MethodSet c : combinations) {
+    if ((methods & c) == c) return true;
+  }
+  return false;
+}
+
+void MethodTimes::Add(Method m, int64_t at) {
+  const int i = static_cast<int>(m);
+  if (!(present & Bit(m)) || at > latest[i]) latest[i] = at;
+  present |= Bit(m);
+}
+
+std::optional<int64_t> MethodTimes::PrimaryAuthTime() const {
+  std::optional<int64_t> t;
+  for (int i = 0; i < kMethodCount; ++i) {
+    const MethodSet b = MethodSet{1} << i;
+    if ((present & b) && (kFirstFactors & b) && (!t || latest[i] > *t)) t = latest[i];
+  }
+  return t;
+}
+
+std::optional<int64_t> MethodTimes::MfaTime() const {
+  std::optional<int64_t> t;
+  auto consider = [&t](int64_t v) {
+    if (!t || v > *t) t = v;
+  };
+  for (int i = 0; i < 7; ++i) {
+    if (present & (MethodSet{1} << i)) consider(latest[i]);
+  }
+  for (Method first : {Method::kPassword, Method::kFederatedSingleFactor}) {
+    if (!(present & Bit(first))) continue;
+    for (int i = 7; i < 12; ++i) {
+      if (present & (MethodSet{1} << i)) {
+        consider(std::max(latest[static_cast<int>(first)], latest[i]));
+      }
+    }
+  }
+  return t;
+}
+
+}  // namespace ca
+}  // namespace consent

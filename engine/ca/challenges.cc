@@ -1,0 +1,248 @@
+#include "engine/ca/challenges.h"
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/internal/ascii.h"
+#include "engine/internal/time.h"
+
+namespace consent {
+namespace ca {
+namespace {
+
+
+
+void AppendDecimal(int64_t v, std::string* out) {
+  char buf[24];
+  int n = 0;
+  bool neg = v < 0;
+  uint64_t u = neg ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  do {
+    buf[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (neg) out->push_back('-');
+  while (n > 0) out->push_back(buf[--n]);
+}
+
+void AppendStringArray(absl::Span<const absl::string_view> values, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(values[i], out);
+  }
+  out->push_back(']');
+}
+
+}  // namespace
+
+void AppendJsonString(absl::string_view value, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char ch : value) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendBase64(absl::string_view data, std::string* out) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i = 0;
+  auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(data[k])); };
+  for (; i + 3 <= data.size(); i += 3) {
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    out->push_back(kAlphabet[(v >> 18) & 63]);
+    out->push_back(kAlphabet[(v >> 12) & 63]);
+    out->push_back(kAlphabet[(v >> 6) & 63]);
+    out->push_back(kAlphabet[v & 63]);
+  }
+  const size_t rest = data.size() - i;
+  if (rest == 1) {
+    uint32_t v = byte(i) << 16;
+    out->push_back(kAlphabet[(v >> 18) & 63]);
+    out->push_back(kAlphabet[(v >> 12) & 63]);
+    out->append("==");
+  } else if (rest == 2) {
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8);
+    out->push_back(kAlphabet[(v >> 18) & 63]);
+    out->push_back(kAlphabet[(v >> 12) & 63]);
+    out->push_back(kAlphabet[(v >> 6) & 63]);
+    out->push_back('=');
+  }
+}
+
+void BuildClaimsChallenge(absl::Span<const absl::string_view> capolids,
+                          absl::Span<const absl::string_view> acrs, std::string* out) {
+  out->clear();
+  if (capolids.empty() && acrs.empty()) return;
+  out->append("{\"access_token\":{");
+  if (!capolids.empty()) {
+    out->append("\"capolids\":{\"essential\":true,\"values\":");
+    AppendStringArray(capolids, out);
+    out->push_back('}');
+  }
+  if (!acrs.empty()) {
+    if (!capolids.empty()) out->push_back(',');
+    out->append("\"acrs\":{\"essential\":true,");
+    if (acrs.size() == 1) {
+      out->append("\"value\":");
+      AppendJsonString(acrs[0], out);
+    } else {
+      out->append("\"values\":");
+      AppendStringArray(acrs, out);
+    }
+    out->push_back('}');
+  }
+  out->append("}}");
+}
+
+void BuildMiddleTierChallenge(absl::string_view claims, std::string* out) {
+  out->clear();
+  out->append(
+      "Bearer realm=\"\", "
+      "authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", "
+      "error=\"insufficient_claims\", claims=\"");
+  AppendBase64(claims, out);
+  out->push_back('"');
+}
+
+void BuildRfc9470Challenge(absl::string_view description,
+                           absl::Span<const absl::string_view> acr_values,
+                           std::optional<int64_t> max_age, std::string* out) {
+  out->clear();
+  out->append("Bearer error=\"insufficient_user_authentication\", error_description=\"");
+  // 3.1: only %x20-21 / %x23-5B / %x5D-7E.
+  for (char c : description) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    out->push_back(u >= 0x20 && u <= 0x7E && c != '"' && c != '\\' ? c : ' ');
+  }
+  out->push_back('"');
+  if (!acr_values.empty()) {
+    out->append(", acr_values=\"");
+    for (size_t i = 0; i < acr_values.size(); ++i) {
+      if (i > 0) out->push_back(' ');
+      out->append(acr_values[i].data(), acr_values[i].size());
+    }
+    out->push_back('"');
+  }
+  if (max_age.has_value()) {
+    out->append(", max_age=\"");
+    AppendDecimal(*max_age, out);
+    out->push_back('"');
+  }
+}
+
+std::optional<ChallengeFormat> ParseChallengeFormatImpl(absl::string_view text) {
+  if (text.empty() || absl::EqualsIgnoreCase(text, "entra")) return ChallengeFormat::kEntra;
+  if (absl::EqualsIgnoreCase(text, "rfc9470")) return ChallengeFormat::kRfc9470;
+  if (absl::EqualsIgnoreCase(text, "both")) return ChallengeFormat::kBoth;
+  return std::nullopt;
+}
+
+v1::ResourceAccessResult CheckResourceAccessImpl(const v1::ResourceAccessCheck& check,
+                                                 int64_t now, ChallengeFormat format) {
+  v1::ResourceAccessResult result;
+  // The requirement's values, duplicates dropped (case-insensitively).
+  std::vector<absl::string_view> required;
+  for (const std::string& v : check.required_acr_values()) {
+    bool dup = false;
+    for (absl::string_view r : required) dup = dup || absl::EqualsIgnoreCase(r, v);
+    if (!dup) required.push_back(v);
+  }
+  bool acr_ok = required.empty();
+  for (absl::string_view r : required) {
+    for (const std::string& a : check.acrs()) acr_ok = acr_ok || absl::EqualsIgnoreCase(a, r);
+  }
+  bool fresh_ok = true;
+  if (check.has_max_age()) {
+    std::optional<int64_t> auth_time;
+    if (!check.auth_time().empty()) auth_time = internal::ParseRfc3339(check.auth_time());
+    // No (or an unreadable) auth_time fails freshness: fail closed.
+    fresh_ok = auth_time.has_value() && check.max_age() >= 0 &&
+               now - *auth_time <= check.max_age();
+  }
+  if (acr_ok && fresh_ok) {
+    result.set_allow(true);
+    result.set_http_status(0);
+    return result;
+  }
+  result.set_allow(false);
+  std::string header;
+  if (!fresh_ok) {
+    // S4: a freshness failure answers S3 alone, with every failing
+    // parameter, whatever the format (engine choice).
+    BuildRfc9470Challenge(kStepUpDescription,
+                          acr_ok ? absl::Span<const absl::string_view>() : required,
+                          check.max_age(), &header);
+    result.set_http_status(401);
+    result.add_www_authenticate(header);
+    return result;
+  }
+  bool cp1 = false;
+  for (const std::string& c : check.xms_cc()) cp1 = cp1 || absl::EqualsIgnoreCase(c, "cp1");
+  std::string s2;
+  if (cp1) {
+    std::string claims;
+    const absl::string_view first[] = {required.front()};
+    BuildClaimsChallenge({}, first, &claims);
+    BuildMiddleTierChallenge(claims, &s2);
+  }
+  switch (format) {
+    case ChallengeFormat::kRfc9470:
+      BuildRfc9470Challenge(kStepUpDescription, required, std::nullopt, &header);
+      result.set_http_status(401);
+      result.add_www_authenticate(header);
+      break;
+    case ChallengeFormat::kEntra:
+      if (cp1) {
+        result.set_http_status(401);
+        result.add_www_authenticate(s2);
+      } else {
+        result.set_http_status(403);  // Entra sample: no header
+      }
+      break;
+    case ChallengeFormat::kBoth:
+      BuildRfc9470Challenge(kStepUpDescription, required, std::nullopt, &header);
+      result.set_http_status(401);
+      result.add_www_authenticate(header);
+      if (cp1) result.add_www_authenticate(s2);
+      break;
+  }
+  return result;
+}
+
+}  // namespace ca
+}  // namespace consent

@@ -109,6 +109,9 @@ class EvalContext {
 
   class Scratch;
   Scratch& scratch() { return *scratch_; }
+  // Fail-closed tests: the next evaluations fault at step `step` (1-6 of
+  // SPEC 3.2) as if an internal error occurred; 0 turns it off.
+  void InjectFaultForTesting(int step);
   DecisionView& result() { return result_; }
 
  private:

@@ -34,7 +34,9 @@ struct CaCompileEnv {
 
 // Reusable per-thread scratch for Evaluate (opaque).
 class CaScratch;
-std::unique_ptr<CaScratch> NewCaScratch();
+// Caller owns the result and releases it with DeleteCaScratch (a raw pointer,
+// so that callers need not see CaScratch's definition).
+CaScratch* NewCaScratch();
 void DeleteCaScratch(CaScratch* scratch);
 
 class CompiledCa {

@@ -1,6 +1,6 @@
 // Micro-benchmarks of the engine against synthetic tenants (issue 7).
 //
-//   bazel run -c opt --config=bench //bench:engine_bench -- \
+//   bazel run -c opt --config=bench //bench:engine_bench --
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // - BM_Evaluate_{Small,Large,XLarge}: the allocation-free

@@ -1,0 +1,463 @@
+// Closed-loop gRPC load generator for the policyd sidecar (issue 7).
+//
+// Each of --concurrency slots keeps exactly one call in flight on the
+// callback API and issues the next as soon as the previous completes, for
+// --duration_s per phase; slots are spread round-robin over --channels
+// channels (separate subchannels, so separate TCP connections). Requests are
+// a synthetic tenant's stream (--size, the same generator and seed as the
+// bundle policyd serves), so every call is a real decision.
+//
+// Phases, in one run, each reported with QPS and p50/p90/p99/p99.9:
+//   noop      the `Noop` RPC with the same EvaluateRequest messages: the
+//             transport baseline (policyd does no engine work for it);
+//   evaluate  `Evaluate`, and its QPS and p99 as ratios of noop's;
+//   batch     (--batch > 0) `BatchEvaluate` with --batch requests per call:
+//             decisions per second;
+//   reload    (--reload_every_ms > 0) `Evaluate` again while a thread
+//             rewrites --bundle_path every N ms with a new `version`, forcing
+//             hot reloads; p99 as a ratio of evaluate's, failed calls, and
+//             how many bundle versions answered.
+// Loopback only (the target must be 127.0.0.1/::1/localhost); every phase
+// is bounded by its duration; the program stops by itself.
+//
+//   loadgen --target=127.0.0.1:50051 --size=large --concurrency=16
+//       --duration_s=10 --batch=100 --reload_every_ms=1000
+//       --bundle_path=/tmp/policies/synthetic.bundle.textproto
+//   loadgen --write_bundle=/tmp/policies/synthetic.bundle.textproto --size=large
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/synthetic_tenant.h"
+#include "google/protobuf/text_format.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/service.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "policyd address (loopback only)");
+ABSL_FLAG(int, concurrency, 1, "calls in flight (closed loop)");
+ABSL_FLAG(int, channels, 1, "gRPC channels (connections) the calls spread over");
+ABSL_FLAG(double, duration_s, 5, "seconds per phase");
+ABSL_FLAG(double, warmup_s, 1, "seconds of unmeasured calls before each phase");
+ABSL_FLAG(std::string, size, "large", "request mix: the synthetic tenant size (small, large, xlarge)");
+ABSL_FLAG(uint64_t, seed, consent::bench::kDefaultSeed, "generator seed (bundle and requests)");
+ABSL_FLAG(int, requests, 4096, "distinct requests in the stream");
+ABSL_FLAG(int, batch, 0, "BatchEvaluate phase with this many requests per call (0 = skip)");
+ABSL_FLAG(int, reload_every_ms, 0,
+          "reload phase: rewrite --bundle_path every N ms during Evaluate load (0 = skip)");
+ABSL_FLAG(std::string, bundle_path, "", "the bundle file policyd serves (for --reload_every_ms)");
+ABSL_FLAG(std::string, write_bundle, "",
+          "write the synthetic bundle (textproto) to this path and exit");
+ABSL_FLAG(double, wait_ready_s, 60, "seconds to wait for policyd to answer before the run");
+ABSL_FLAG(std::string, json_out, "", "also write the results as JSON here");
+
+namespace consent {
+namespace bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Rpc { kNoop, kEvaluate, kBatch };
+
+struct PhaseResult {
+  std::string name;
+  int64_t calls = 0;
+  int64_t decisions = 0;
+  int64_t failed = 0;
+  std::string first_error;
+  double seconds = 0;
+  double qps = 0;
+  double decisions_per_s = 0;
+  double p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  int versions_seen = 0;
+};
+
+// One closed-loop phase: `concurrency` slots, each re-issuing its call from
+// the completion callback until the deadline.
+class Phase {
+ public:
+  Phase(std::vector<std::unique_ptr<v1::PolicyService::Stub>>* stubs, Rpc rpc,
+        const std::vector<v1::EvaluateRequest>* singles,
+        const std::vector<v1::BatchEvaluateRequest>* batches, int concurrency)
+      : stubs_(stubs), rpc_(rpc), singles_(singles), batches_(batches) {
+    slots_.resize(concurrency);
+    for (int i = 0; i < concurrency; ++i) {
+      slots_[i].index = i;
+      slots_[i].next = static_cast<size_t>(i) * 7919;
+      slots_[i].latencies_ns.reserve(1 << 16);
+    }
+  }
+
+  PhaseResult Run(absl::string_view name, double warmup_s, double duration_s) {
+    PhaseResult result;
+    result.name = std::string(name);
+    const Clock::time_point start = Clock::now();
+    measure_from_ = start + std::chrono::microseconds(static_cast<int64_t>(warmup_s * 1e6));
+    deadline_ = measure_from_ + std::chrono::microseconds(static_cast<int64_t>(duration_s * 1e6));
+    outstanding_.store(slots_.size());
+    for (Slot& s : slots_) Issue(&s);
+    done_.WaitForNotification();
+    const double seconds = std::chrono::duration<double>(deadline_ - measure_from_).count();
+    std::vector<int64_t> all;
+    for (Slot& s : slots_) {
+      all.insert(all.end(), s.latencies_ns.begin(), s.latencies_ns.end());
+      result.failed += s.failed;
+      result.decisions += s.decisions;
+      if (result.first_error.empty()) result.first_error = s.first_error;
+      for (const std::string& v : s.versions) {
+        if (std::find(versions_.begin(), versions_.end(), v) == versions_.end()) {
+          versions_.push_back(v);
+        }
+      }
+    }
+    std::sort(all.begin(), all.end());
+    result.calls = all.size();
+    result.seconds = seconds;
+    result.qps = all.size() / seconds;
+    result.decisions_per_s = result.decisions / seconds;
+    auto pct = [&](double p) {
+      if (all.empty()) return 0.0;
+      return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1e3;
+    };
+    result.p50_us = pct(0.5);
+    result.p90_us = pct(0.9);
+    result.p99_us = pct(0.99);
+    result.p999_us = pct(0.999);
+    result.max_us = all.empty() ? 0 : all.back() / 1e3;
+    result.versions_seen = versions_.size();
+    return result;
+  }
+
+ private:
+  struct Slot {
+    int index = 0;
+    size_t next = 0;
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::EvaluateResponse response;
+    v1::BatchEvaluateResponse batch_response;
+    Clock::time_point started;
+    std::vector<int64_t> latencies_ns;
+    int64_t failed = 0;
+    int64_t decisions = 0;
+    std::string first_error;
+    std::vector<std::string> versions;  // distinct bundle versions seen
+  };
+
+  void Issue(Slot* s) {
+    s->context = std::make_unique<grpc::ClientContext>();
+    s->context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::PolicyService::Stub* stub = (*stubs_)[s->index % stubs_->size()].get();
+    s->started = Clock::now();
+    auto done = [this, s](grpc::Status status) { Completed(s, status); };
+    switch (rpc_) {
+      case Rpc::kNoop:
+        stub->async()->Noop(s->context.get(), &(*singles_)[s->next++ % singles_->size()],
+                            &s->response, done);
+        break;
+      case Rpc::kEvaluate:
+        stub->async()->Evaluate(s->context.get(), &(*singles_)[s->next++ % singles_->size()],
+                                &s->response, done);
+        break;
+      case Rpc::kBatch:
+        stub->async()->BatchEvaluate(s->context.get(),
+                                     &(*batches_)[s->next++ % batches_->size()],
+                                     &s->batch_response, done);
+        break;
+    }
+  }
+
+  // Runs on a gRPC thread; never blocks.
+  void Completed(Slot* s, const grpc::Status& status) {
+    const Clock::time_point now = Clock::now();
+    if (s->started >= measure_from_ && now <= deadline_) {
+      s->latencies_ns.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - s->started).count());
+      bool ok = status.ok();
+      if (ok && rpc_ == Rpc::kEvaluate) {
+        const v1::Outcome o = s->response.decision().outcome();
+        ok = o != v1::UNAVAILABLE && o != v1::OUTCOME_UNSPECIFIED;
+        if (!ok && s->first_error.empty()) {
+          s->first_error = absl::StrCat("decision ", v1::Outcome_Name(o), " ",
+                                        s->response.decision().error());
+        }
+        s->decisions += ok;
+        const std::string& v = s->response.bundle_version();
+        if (std::find(s->versions.begin(), s->versions.end(), v) == s->versions.end()) {
+          s->versions.push_back(v);
+        }
+      } else if (ok && rpc_ == Rpc::kBatch) {
+        for (const v1::BatchItem& item : s->batch_response.results()) {
+          if (item.code() == 0 && item.decision().outcome() != v1::UNAVAILABLE) {
+            ++s->decisions;
+          } else {
+            ok = false;
+            if (s->first_error.empty()) s->first_error = absl::StrCat("batch item: ", item.message());
+          }
+        }
+      } else if (ok) {
+        ++s->decisions;
+      }
+      if (!status.ok() && s->first_error.empty()) {
+        s->first_error = absl::StrCat("rpc status ", status.error_code(), ": ",
+                                      status.error_message());
+      }
+      s->failed += !ok;
+    } else if (!status.ok() && now <= deadline_) {
+      ++s->failed;  // a failure during warm-up still counts
+      if (s->first_error.empty()) s->first_error = status.error_message();
+    }
+    if (now < deadline_) {
+      Issue(s);
+    } else if (outstanding_.fetch_sub(1) == 1) {
+      done_.Notify();
+    }
+  }
+
+  std::vector<std::unique_ptr<v1::PolicyService::Stub>>* stubs_;
+  const Rpc rpc_;
+  const std::vector<v1::EvaluateRequest>* singles_;
+  const std::vector<v1::BatchEvaluateRequest>* batches_;
+  std::vector<Slot> slots_;
+  Clock::time_point measure_from_, deadline_;
+  std::atomic<size_t> outstanding_{0};
+  absl::Notification done_;
+  std::vector<std::string> versions_;
+};
+
+bool IsLoopback(absl::string_view target) {
+  for (absl::string_view prefix : {"127.", "localhost:", "[::1]:", "ipv4:127.", "ipv6:[::1]"}) {
+    if (absl::StartsWith(target, prefix)) return true;
+  }
+  return false;
+}
+
+bool WriteFileAtomically(const std::string& path, const std::string& contents) {
+  // The temporary name does not end in .bundle.textproto, so a directory
+  // scan never takes it for a bundle; rename() makes the switch atomic.
+  const std::string tmp = path + ".tmp-loadgen";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << contents;
+    if (!out.good()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::string BundleText(const v1::PolicyBundle& bundle) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(bundle, &text);
+  return absl::StrCat("# proto-file: proto/bundle.proto\n# proto-message: consent.v1.PolicyBundle\n"
+                      "# Generated by //bench:loadgen (bench/synthetic_tenant.h).\n",
+                      text);
+}
+
+void Print(const PhaseResult& r) {
+  std::printf(
+      "%-9s calls=%-8lld qps=%-10.0f decisions/s=%-10.0f p50=%.1fus p90=%.1fus p99=%.1fus "
+      "p99.9=%.1fus max=%.1fus failed=%lld%s%s\n",
+      r.name.c_str(), static_cast<long long>(r.calls), r.qps, r.decisions_per_s, r.p50_us,
+      r.p90_us, r.p99_us, r.p999_us, r.max_us, static_cast<long long>(r.failed),
+      r.first_error.empty() ? "" : " first_error=", r.first_error.c_str());
+  std::fflush(stdout);
+}
+
+std::string Json(const PhaseResult& r) {
+  return absl::StrFormat(
+      R"({"phase":"%s","calls":%d,"decisions":%d,"failed":%d,"seconds":%.3f,"qps":%.1f,)"
+      R"("decisions_per_s":%.1f,"p50_us":%.2f,"p90_us":%.2f,"p99_us":%.2f,"p999_us":%.2f,)"
+      R"("max_us":%.2f,"versions_seen":%d})",
+      r.name, r.calls, r.decisions, r.failed, r.seconds, r.qps, r.decisions_per_s, r.p50_us,
+      r.p90_us, r.p99_us, r.p999_us, r.max_us, r.versions_seen);
+}
+
+int Main() {
+  absl::StatusOr<TenantSize> size = ParseTenantSize(absl::GetFlag(FLAGS_size));
+  if (!size.ok()) {
+    std::fprintf(stderr, "--size: %s\n", std::string(size.status().message()).c_str());
+    return 2;
+  }
+  const uint64_t seed = absl::GetFlag(FLAGS_seed);
+  const SyntheticTenant tenant = GenerateTenant(*size, seed);
+
+  if (const std::string path = absl::GetFlag(FLAGS_write_bundle); !path.empty()) {
+    if (!WriteFileAtomically(path, BundleText(tenant.bundle))) {
+      std::fprintf(stderr, "--write_bundle: cannot write \"%s\"\n", path.c_str());
+      return 1;
+    }
+    std::printf("wrote %s bundle (%d apps, %d CA policies) to %s\n",
+                std::string(TenantSizeName(*size)).c_str(),
+                tenant.bundle.app_registrations_size(),
+                tenant.bundle.conditional_access_policies_size(), path.c_str());
+    return 0;
+  }
+
+  const std::string target = absl::GetFlag(FLAGS_target);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const int channels = absl::GetFlag(FLAGS_channels);
+  const double duration = absl::GetFlag(FLAGS_duration_s);
+  const double warmup = absl::GetFlag(FLAGS_warmup_s);
+  const int batch = absl::GetFlag(FLAGS_batch);
+  const int reload_ms = absl::GetFlag(FLAGS_reload_every_ms);
+  const std::string bundle_path = absl::GetFlag(FLAGS_bundle_path);
+  if (!IsLoopback(target)) {
+    std::fprintf(stderr, "--target: \"%s\" is not a loopback address\n", target.c_str());
+    return 2;
+  }
+  if (concurrency < 1 || concurrency > 4096) {
+    std::fprintf(stderr, "--concurrency: %d outside 1..4096\n", concurrency);
+    return 2;
+  }
+  if (channels < 1 || channels > 256) {
+    std::fprintf(stderr, "--channels: %d outside 1..256\n", channels);
+    return 2;
+  }
+  if (!(duration > 0 && duration <= 600) || !(warmup >= 0 && warmup <= 60)) {
+    std::fprintf(stderr, "--duration_s: %g outside (0, 600] or --warmup_s: %g outside [0, 60]\n",
+                 duration, warmup);
+    return 2;
+  }
+  if (batch < 0 || batch > 100000) {
+    std::fprintf(stderr, "--batch: %d outside 0..100000\n", batch);
+    return 2;
+  }
+  if (reload_ms < 0 || (reload_ms > 0 && bundle_path.empty())) {
+    std::fprintf(stderr, "--reload_every_ms: %d needs --bundle_path and must be >= 0\n",
+                 reload_ms);
+    return 2;
+  }
+
+  const std::vector<v1::TokenRequest> stream =
+      GenerateRequests(tenant, std::max(absl::GetFlag(FLAGS_requests), 1), seed);
+  std::vector<v1::EvaluateRequest> singles(stream.size());
+  for (size_t i = 0; i < stream.size(); ++i) *singles[i].mutable_request() = stream[i];
+  std::vector<v1::BatchEvaluateRequest> batches;
+  if (batch > 0) {
+    const size_t n = std::max<size_t>(1, stream.size() / batch);
+    batches.resize(n);
+    for (size_t b = 0; b < n; ++b) {
+      for (int k = 0; k < batch; ++k) {
+        *batches[b].add_requests() = stream[(b * batch + k) % stream.size()];
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<v1::PolicyService::Stub>> stubs;
+  for (int c = 0; c < channels; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own connection each
+    args.SetInt("grpc.channel_id", c);                   // distinct channel keys
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxSendMessageSize(64 << 20);
+    stubs.push_back(v1::PolicyService::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+  }
+
+  // Wait until policyd answers an Evaluate with a decision from a bundle.
+  {
+    const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_ready_s));
+    for (;;) {
+      grpc::ClientContext ctx;
+      ctx.set_wait_for_ready(true);
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      v1::EvaluateResponse resp;
+      const grpc::Status st = stubs[0]->Evaluate(&ctx, singles[0], &resp);
+      if (st.ok() && !resp.bundle_version().empty()) break;
+      if (absl::Now() > give_up) {
+        std::fprintf(stderr, "policyd at %s not ready: %s\n", target.c_str(),
+                     st.ok() ? "no bundle serves the synthetic tenant" : st.error_message().c_str());
+        return 1;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+  }
+  std::printf("target=%s size=%s requests=%zu concurrency=%d channels=%d duration=%gs warmup=%gs\n",
+              target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(),
+              concurrency, channels, duration, warmup);
+
+  std::vector<PhaseResult> results;
+  auto run = [&](absl::string_view name, Rpc rpc, int slots) {
+    Phase phase(&stubs, rpc, &singles, &batches, slots);
+    results.push_back(phase.Run(name, warmup, duration));
+    Print(results.back());
+    return results.back();
+  };
+  const PhaseResult noop = run("noop", Rpc::kNoop, concurrency);
+  const PhaseResult evaluate = run("evaluate", Rpc::kEvaluate, concurrency);
+  std::printf("ratio     evaluate/noop qps=%.3f p50=%.3f p99=%.3f\n", evaluate.qps / noop.qps,
+              evaluate.p50_us / noop.p50_us, evaluate.p99_us / noop.p99_us);
+  if (batch > 0) {
+    run("batch", Rpc::kBatch, concurrency);
+  }
+  bool reload_ok = true;
+  if (reload_ms > 0) {
+    // Serialize once; each rewrite only changes the version line.
+    v1::PolicyBundle bundle = tenant.bundle;
+    std::atomic<bool> stop{false};
+    std::atomic<int> rewrites{0};
+    std::thread reloader([&] {
+      int n = 0;
+      while (!stop.load()) {
+        bundle.set_version(absl::StrCat(tenant.bundle.version(), "-reload-", ++n));
+        if (!WriteFileAtomically(bundle_path, BundleText(bundle))) {
+          std::fprintf(stderr, "reload: cannot write %s\n", bundle_path.c_str());
+          reload_ok = false;
+          return;
+        }
+        rewrites.fetch_add(1);
+        const absl::Time until = absl::Now() + absl::Milliseconds(reload_ms);
+        while (!stop.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(5));
+      }
+    });
+    const PhaseResult reload = run("reload", Rpc::kEvaluate, concurrency);
+    stop.store(true);
+    reloader.join();
+    std::printf("ratio     reload/evaluate p99=%.3f failed=%lld rewrites=%d versions_seen=%d\n",
+                reload.p99_us / evaluate.p99_us, static_cast<long long>(reload.failed),
+                rewrites.load(), reload.versions_seen);
+    // Leave the original bundle in place.
+    WriteFileAtomically(bundle_path, BundleText(tenant.bundle));
+  }
+
+  if (const std::string path = absl::GetFlag(FLAGS_json_out); !path.empty()) {
+    std::string json = absl::StrFormat(
+        R"({"target":"%s","size":"%s","concurrency":%d,"channels":%d,"batch":%d,)"
+        R"("reload_every_ms":%d,"phases":[)",
+        target, TenantSizeName(*size), concurrency, channels, batch, reload_ms);
+    for (size_t i = 0; i < results.size(); ++i) {
+      absl::StrAppend(&json, i ? "," : "", Json(results[i]));
+    }
+    absl::StrAppend(&json, "]}\n");
+    if (!WriteFileAtomically(path, json)) {
+      std::fprintf(stderr, "--json_out: cannot write \"%s\"\n", path.c_str());
+      return 1;
+    }
+  }
+  int64_t failed = 0;
+  for (const PhaseResult& r : results) failed += r.failed;
+  return failed == 0 && reload_ok ? 0 : 3;
+}
+
+}  // namespace
+}  // namespace bench
+}  // namespace consent
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return consent::bench::Main();
+}

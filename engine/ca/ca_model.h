@@ -1,0 +1,182 @@
+// The compiled form of a bundle's Conditional Access (SPEC 1.7): policies
+// with every condition resolved to indices, bit masks and programs, the
+// indexes by target app and by auth context, and every output string the
+// evaluator may emit (ids, "authenticationStrength:<id>", "policy: control").
+// Built by ca_compiler, read by ca_evaluator; immutable once built.
+#ifndef CONSENT_ENGINE_CA_CA_MODEL_H_
+#define CONSENT_ENGINE_CA_CA_MODEL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/ca/auth_methods.h"
+#include "engine/ca/ca_types.h"
+#include "engine/ca/device_filter.h"
+#include "engine/ca/ip_ranges.h"
+#include "engine/ca/session_facts.h"
+#include "engine/internal/ascii.h"
+
+namespace consent {
+namespace ca {
+
+template <typename V>
+using CiMap = absl::flat_hash_map<std::string, V, internal::CaseInsensitiveHash,
+                                  internal::CaseInsensitiveEq>;
+
+// C4 order of grant controls (mfa and strength share the first rank).
+enum class ControlKind : uint8_t {
+  kMfa = 0,
+  kStrength = 0 + 16,  // same C4 rank as mfa, see Rank()
+  kCompliantDevice = 1,
+  kDomainJoinedDevice = 2,
+  kApprovedApplication = 3,
+  kCompliantApplication = 4,
+  kPasswordChange = 5,
+  kTermsOfUse = 6,
+  kCustomFactor = 7,
+};
+inline int Rank(ControlKind k) { return static_cast<int>(k) & 15; }
+// An unmet SIF on a legacy client ranks after every grant control (C5).
+inline constexpr int kSifRank = 8;
+
+struct Control {
+  ControlKind kind;
+  // kStrength: index into CaModel::strengths; kTermsOfUse / kCustomFactor:
+  // index into CaModel::terms / custom_factors.
+  int32_t arg = -1;
+  // Index into CaModel::required_items for remediable kinds, else -1.
+  int32_t item = -1;
+  // Precomputed "policy: control" explanation.
+  std::string unmet_text;
+};
+
+// 3.1's `required` items in output order: reauthentication, mfa,
+// authenticationStrength:<id>..., passwordChange, termsOfUse:<id>...,
+// custom:<id>... (ids sorted).
+struct RequiredItem {
+  std::string text;
+  ControlKind kind;  // kMfa also for reauthentication (see kReauthItem)
+};
+inline constexpr int kReauthItem = 0;
+inline constexpr int kMfaItem = 1;
+
+struct GuestCondition {
+  uint8_t kinds = 0;  // bit per ExternalKind
+  std::vector<std::string> tenants;  // empty = any home tenant
+  bool configured() const { return kinds != 0; }
+};
+
+// SPEC 1.1 external kinds.
+inline constexpr absl::string_view kExternalKinds[] = {
+    "b2bCollaborationGuest", "b2bCollaborationMember", "b2bDirectConnectUser",
+    "internalGuest",         "serviceProvider",        "otherExternalUser",
+};
+
+enum class SifKind : uint8_t { kNone, kTime, kEveryTime };
+
+struct CaPolicyModel {
+  std::string id;
+  int source_index = 0;  // position in the bundle (for messages)
+  bool report_only = false;
+  bool workload = false;
+
+  // Users (C3).
+  bool users_all = false;
+  bool users_guests = false;  // GuestsOrExternalUsers
+  bool exclude_guests = false;
+  std::vector<int32_t> include_users, exclude_users;    // CaModel::user_ids
+  std::vector<int32_t> include_groups, exclude_groups;  // CaModel::group_ids
+  std::vector<int32_t> include_roles, exclude_roles;    // CaModel::role_ids
+  GuestCondition include_guest_kinds, exclude_guest_kinds;
+
+  // Applications (C2) or auth contexts (C7).
+  bool apps_all = false;
+  std::vector<AppIndex> include_apps, exclude_apps;  // sorted
+  std::vector<int32_t> contexts;                     // CaModel::contexts
+
+  // Workload identities (C9).
+  bool sps_in_tenant = false;
+  std::vector<int32_t> include_sps, exclude_sps;  // CaModel::sp_object_ids
+
+  uint8_t client_app_types = 0;  // bit per ClientAppType; bit 7 = all; 0 = not configured
+  bool platforms_configured = false;
+  uint8_t include_platforms = 0, exclude_platforms = 0;  // bit per Platform; bit 7 = all
+  bool locations_configured = false;
+  bool include_all_locations = false, include_trusted = false, exclude_trusted = false;
+  std::vector<int32_t> include_locations, exclude_locations;  // CaModel::locations
+  uint8_t sign_in_risk = 0, user_risk = 0, sp_risk = 0;  // bit per RiskLevel; 0 = not configured
+  std::optional<DeviceFilterProgram> device_filter;
+  bool device_filter_exclude = false;
+
+  // Grant (C4).
+  bool op_or = false;
+  bool block = false;
+  std::vector<Control> controls;  // C4 order
+  std::string block_text;         // "policy: block"
+
+  // Session (C5).
+  SifKind sif = SifKind::kNone;
+  int64_t sif_seconds = 0;
+  bool sif_secondary = false;
+  std::string sif_text;  // "policy: signInFrequency"
+};
+
+struct NamedLocationModel {
+  std::string id;
+  bool trusted = false;
+  bool is_ip = false;
+  IpRangeSet ranges;
+  std::vector<std::string> countries;  // upper-case alpha-2
+  bool include_unknown = false;
+};
+
+struct AuthContextModel {
+  std::string id;  // canonical spelling
+  bool available = false;
+  std::vector<int32_t> policies;  // enforced (state enabled), sorted
+  bool has_enabled_policy = false;
+};
+
+struct StrengthModel {
+  std::string name;
+  std::vector<MethodSet> combinations;
+};
+
+// Workload facts of an app (C9), by AppIndex.
+struct WorkloadClientModel {
+  bool covered = false;  // single-tenant, home here, not a managed identity
+  int32_t object_id = -1;  // CaModel::sp_object_ids
+};
+
+struct CaModel {
+  std::vector<CaPolicyModel> policies;  // enabled + report-only, sorted by id (SPEC §0)
+  std::vector<NamedLocationModel> locations;
+  std::vector<AuthContextModel> contexts;
+  CiMap<int32_t> context_index;  // id -> contexts
+  std::vector<StrengthModel> strengths;
+  std::vector<RequiredItem> required_items;
+  std::vector<std::string> terms, custom_factors;
+  CiMap<int32_t> term_index, custom_index;  // id -> required item / terms index
+
+  CiMap<int32_t> user_ids, group_ids, role_ids, sp_object_ids;
+  absl::flat_hash_map<AppIndex, WorkloadClientModel> workload_clients;
+
+  // Indexes (enforced user policies only; report-only ones are all
+  // evaluated for C8 anyway).
+  absl::flat_hash_map<AppIndex, std::vector<int32_t>> by_app;
+  std::vector<int32_t> all_apps;
+  std::vector<int32_t> report_only_user, report_only_workload, enforced_workload;
+  std::vector<int32_t> published_contexts;  // C7b candidates
+  bool has_device_filters = false;
+
+  int named_location_count = 0;
+  int policy_count = 0;  // every policy in the bundle, disabled included
+};
+
+}  // namespace ca
+}  // namespace consent
+
+#endif  // CONSENT_ENGINE_CA_CA_MODEL_H_

@@ -1,0 +1,318 @@
+#include "server/policy_service.h"
+
+#include <exception>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "engine/policy_engine.h"
+#include "server/logger.h"
+
+namespace consent {
+namespace server {
+namespace {
+
+// One per gRPC thread; rebuilt after an exception left it in doubt.
+thread_local std::unique_ptr<EvalContext> tl_context;
+
+// OAuth error descriptions may hold only %x20-21 / %x23-5B / %x5D-7E
+// (RFC 6749 A.8, SPEC 3.1): anything else in an echoed value becomes '?'.
+std::string DescriptionSafe(absl::string_view text, size_t max_bytes = 256) {
+  std::string out;
+  for (char ch : text.substr(0, max_bytes)) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    const bool ok = c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+    out += ok ? ch : '?';
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())),
+                      std::string(status.message()));
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+void UnknownTenantDecision(absl::string_view tenant, v1::Decision* decision) {
+  decision->Clear();
+  decision->set_outcome(v1::INVALID);
+  decision->set_error("invalid_request");
+  decision->set_error_code(90002);
+  decision->set_error_description(
+      tenant.empty() ? std::string("AADSTS90002: the request names no tenant")
+                     : absl::StrCat("AADSTS90002: tenant '", DescriptionSafe(tenant),
+                                    "' is not served by this policyd"));
+  decision->mutable_explanation()->add_rules("E1");
+}
+
+void UnavailableDecision(absl::string_view error, absl::string_view description,
+                         v1::Decision* decision) {
+  decision->Clear();
+  decision->set_outcome(v1::UNAVAILABLE);
+  decision->set_error(std::string(error));
+  decision->set_error_description(DescriptionSafe(description));
+}
+
+PolicyServiceImpl::PolicyServiceImpl(PolicyServiceOptions options, const SnapshotStore* store,
+                                     const BundleManager* bundles, DecisionLog* decision_log)
+    : options_(std::move(options)),
+      store_(store),
+      bundles_(bundles),
+      decision_log_(decision_log) {}
+
+bool PolicyServiceImpl::DeadlinePassed(const grpc::CallbackServerContext* context) const {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return false;
+  const auto now = options_.now ? options_.now() : std::chrono::system_clock::now();
+  return now >= deadline;
+}
+
+grpc::Status PolicyServiceImpl::NotReady() const {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "policy bundles are still loading (health: NOT_SERVING); retry");
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::Finish(grpc::CallbackServerContext* context,
+                                                    const grpc::Status& status) const {
+  if (!status.ok()) rpc_errors_.fetch_add(1, std::memory_order_relaxed);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+void PolicyServiceImpl::Count(v1::Outcome outcome) const {
+  const int i = static_cast<int>(outcome);
+  if (i >= 0 && i < v1::Outcome_ARRAYSIZE) outcomes_[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::array<uint64_t, v1::Outcome_ARRAYSIZE> PolicyServiceImpl::OutcomeCounts() const {
+  std::array<uint64_t, v1::Outcome_ARRAYSIZE> out{};
+  for (int i = 0; i < v1::Outcome_ARRAYSIZE; ++i) {
+    out[i] = outcomes_[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+void PolicyServiceImpl::Decide(const v1::TokenRequest& request, v1::Decision* decision,
+                               std::shared_ptr<const PolicySnapshot>* snapshot) const {
+  snapshot->reset();
+  if (!bundles_->initial_scan_done()) {
+    UnavailableDecision("temporarily_unavailable",
+                        "policy bundles are still loading; retry shortly", decision);
+    return;
+  }
+  std::shared_ptr<const PolicySnapshot> snap = store_->Get(request.tenant());
+  if (snap == nullptr) {
+    UnknownTenantDecision(request.tenant(), decision);
+    return;
+  }
+  decision->Clear();
+  try {
+    if (tl_context == nullptr) tl_context = std::make_unique<EvalContext>();
+    const DecisionView& view = snap->policy->Evaluate(request, tl_context.get());
+    DecisionViewToProto(view, decision);
+  } catch (const std::exception& e) {
+    tl_context.reset();
+    LogError("evaluate: internal fault tenant=", snap->tenant_id, " version=", snap->version,
+             ": ", e.what(), " -- answered UNAVAILABLE/server_error");
+    UnavailableDecision("server_error", "internal error while evaluating the request", decision);
+  } catch (...) {
+    tl_context.reset();
+    LogError("evaluate: internal fault tenant=", snap->tenant_id, " version=", snap->version,
+             ": unknown exception -- answered UNAVAILABLE/server_error");
+    UnavailableDecision("server_error", "internal error while evaluating the request", decision);
+  }
+  // Fail closed on a malformed answer: no outcome is no decision, and only
+  // ISSUE may carry a token (SPEC 3.1).
+  if (decision->outcome() == v1::OUTCOME_UNSPECIFIED || !v1::Outcome_IsValid(decision->outcome())) {
+    LogError("evaluate: engine returned no outcome tenant=", snap->tenant_id,
+             " -- answered UNAVAILABLE/server_error");
+    UnavailableDecision("server_error", "the engine returned no outcome", decision);
+  }
+  if (decision->outcome() != v1::ISSUE && decision->has_token()) decision->clear_token();
+  *snapshot = std::move(snap);
+}
+
+void PolicyServiceImpl::LogDecision(absl::string_view rpc, int item,
+                                    const v1::TokenRequest& request,
+                                    const v1::Decision& decision,
+                                    const PolicySnapshot* snapshot, absl::Time start) const {
+  if (decision_log_ == nullptr) return;
+  const absl::Time now = absl::Now();
+  decision_log_->Enqueue(FormatDecisionLogLine(
+      now, rpc, item, request, decision, snapshot != nullptr ? snapshot->version : "",
+      snapshot != nullptr ? snapshot->hash : "", now - start));
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::Evaluate(grpc::CallbackServerContext* context,
+                                                      const v1::EvaluateRequest* request,
+                                                      v1::EvaluateResponse* response) {
+  const absl::Time start = decision_log_ != nullptr ? absl::Now() : absl::InfinitePast();
+  if (DeadlinePassed(context)) {
+    return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                        "deadline exceeded before evaluation"));
+  }
+  std::shared_ptr<const PolicySnapshot> snapshot;
+  Decide(request->request(), response->mutable_decision(), &snapshot);
+  if (snapshot != nullptr) {
+    response->set_bundle_version(snapshot->version);
+    response->set_bundle_hash(snapshot->hash);
+  }
+  Count(response->decision().outcome());
+  LogDecision("Evaluate", -1, request->request(), response->decision(), snapshot.get(), start);
+  return Finish(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(
+    grpc::CallbackServerContext* context, const v1::BatchEvaluateRequest* request,
+    v1::BatchEvaluateResponse* response) {
+  const absl::Time start = decision_log_ != nullptr ? absl::Now() : absl::InfinitePast();
+  if (DeadlinePassed(context)) {
+    return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                        "deadline exceeded before evaluation"));
+  }
+  const int n = request->requests_size();
+  if (static_cast<size_t>(n) > options_.max_batch_size) {
+    return Finish(context,
+                  grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               absl::StrCat("requests: a batch of ", n,
+                                            " requests exceeds --max_batch_size=",
+                                            options_.max_batch_size)));
+  }
+  response->mutable_results()->Reserve(n);
+  std::shared_ptr<const PolicySnapshot> snapshot;
+  for (int i = 0; i < n; ++i) {
+    v1::BatchItem* item = response->add_results();
+    // Items are independent: once the deadline passes, the rest are reported
+    // as such instead of being evaluated for nobody.
+    if (DeadlinePassed(context)) {
+      item->set_code(static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
+      item->set_message(absl::StrCat("requests[", i, "]: deadline exceeded before evaluation"));
+      continue;
+    }
+    const v1::TokenRequest& one = request->requests(i);
+    Decide(one, item->mutable_decision(), &snapshot);
+    Count(item->decision().outcome());
+    LogDecision("BatchEvaluate", i, one, item->decision(), snapshot.get(), start);
+  }
+  return Finish(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::CheckResourceAccess(
+    grpc::CallbackServerContext* context, const v1::CheckResourceAccessRequest* request,
+    v1::CheckResourceAccessResponse* response) {
+  if (DeadlinePassed(context)) {
+    return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                        "deadline exceeded before evaluation"));
+  }
+  if (!bundles_->initial_scan_done()) return Finish(context, NotReady());
+  const v1::ResourceAccessCheck& check = request->check();
+  std::shared_ptr<const PolicySnapshot> snap = store_->Get(check.tenant());
+  if (snap == nullptr) {
+    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        absl::StrCat("check.tenant: unknown tenant \"",
+                                                     OneLine(check.tenant()),
+                                                     "\" (SPEC E1, AADSTS90002)")));
+  }
+  try {
+    absl::StatusOr<v1::ResourceAccessResult> result = snap->policy->CheckResourceAccess(check);
+    if (!result.ok()) return Finish(context, ToGrpc(result.status()));
+    *response->mutable_result() = *std::move(result);
+  } catch (const std::exception& e) {
+    LogError("check_resource_access: internal fault tenant=", snap->tenant_id, ": ", e.what());
+    response->Clear();
+    return Finish(context, grpc::Status(grpc::StatusCode::INTERNAL,
+                                        "internal error while checking resource access"));
+  } catch (...) {
+    LogError("check_resource_access: internal fault tenant=", snap->tenant_id);
+    response->Clear();
+    return Finish(context, grpc::Status(grpc::StatusCode::INTERNAL,
+                                        "internal error while checking resource access"));
+  }
+  return Finish(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::RecordConsent(
+    grpc::CallbackServerContext* context, const v1::RecordConsentRpcRequest* request,
+    v1::RecordConsentResponse* response) {
+  if (DeadlinePassed(context)) {
+    return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                        "deadline exceeded before evaluation"));
+  }
+  if (!bundles_->initial_scan_done()) return Finish(context, NotReady());
+  // The tenant travels in the embedded token request for every kind (R3
+  // included: only its `tenant` need be set).
+  const std::string& tenant = request->request().request().tenant();
+  std::shared_ptr<const PolicySnapshot> snap = store_->Get(tenant);
+  if (snap == nullptr) {
+    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        absl::StrCat("request.request.tenant: unknown tenant \"",
+                                                     OneLine(tenant),
+                                                     "\" (SPEC E1, AADSTS90002)")));
+  }
+  try {
+    absl::StatusOr<v1::RecordConsentResult> result =
+        snap->policy->RecordConsent(request->request());
+    if (!result.ok()) return Finish(context, ToGrpc(result.status()));
+    *response->mutable_result() = *std::move(result);
+  } catch (const std::exception& e) {
+    LogError("record_consent: internal fault tenant=", snap->tenant_id, ": ", e.what());
+    response->Clear();
+    return Finish(context, grpc::Status(grpc::StatusCode::INTERNAL,
+                                        "internal error while recording consent"));
+  } catch (...) {
+    LogError("record_consent: internal fault tenant=", snap->tenant_id);
+    response->Clear();
+    return Finish(context, grpc::Status(grpc::StatusCode::INTERNAL,
+                                        "internal error while recording consent"));
+  }
+  return Finish(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::ListBundles(grpc::CallbackServerContext* context,
+                                                         const v1::ListBundlesRequest*,
+                                                         v1::ListBundlesResponse* response) {
+  for (const BundleFileStatus& file : bundles_->Files()) {
+    if (file.serving == nullptr) {
+      response->add_rejected_files(file.path);
+      continue;
+    }
+    const PolicySnapshot& s = *file.serving;
+    v1::BundleInfo* info = response->add_bundles();
+    info->set_tenant_id(s.tenant_id);
+    info->set_version(s.version);
+    info->set_hash(s.hash);
+    info->set_path(s.path);
+    info->set_loaded_at(Rfc3339(s.loaded_at));
+    const PolicyStats stats = s.policy->stats();
+    info->set_app_count(stats.apps);
+    info->set_api_count(stats.resources);
+    info->set_ca_policy_count(stats.ca_policies);
+    info->set_grant_policy_count(stats.grant_policies);
+    if (!file.last_error.empty()) {
+      info->set_last_reload_error(file.last_error);
+      info->set_last_reload_error_at(Rfc3339(file.last_error_at));
+    }
+  }
+  return Finish(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::Noop(grpc::CallbackServerContext* context,
+                                                  const v1::EvaluateRequest*,
+                                                  v1::EvaluateResponse*) {
+  // The load generator's transport baseline: no lookup, no engine work.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace server
+}  // namespace consent

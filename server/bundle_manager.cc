@@ -177,9 +177,10 @@ ScanSummary BundleManager::ScanNow() {
   for (const std::string& path : vanished) HandleVanished(path, now, &summary);
 
   for (const std::string& path : present) {
-    if (NeedsAttempt(path)) {
-      retry_.erase(path);
-      Attempt(path, now, /*force=*/false, &summary);
+    const bool needs = NeedsAttempt(path);
+    const bool retry = retry_.erase(path) > 0;
+    if (needs || retry) {
+      Attempt(path, now, /*force=*/retry, &summary);
     } else {
       ++summary.unchanged;
     }

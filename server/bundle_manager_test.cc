@@ -28,9 +28,18 @@ using ::testing::NotNull;
 
 // A bundle the engine accepts: the tenant (E1) plus one grant policy, so a
 // change of an imported file shows in PolicyStats.
+// The built-ins that define consent authority (SPEC §4); the compiler
+// requires them.
+constexpr char kAuthorityPolicies[] =
+    "permission_grant_policies { id: \"microsoft-company-admin\" "
+    "includes { permission_type: \"delegated\" } includes { permission_type: \"application\" } }\n"
+    "permission_grant_policies { id: \"microsoft-application-admin\" "
+    "includes { permission_type: \"delegated\" } }\n";
+
 std::string Bundle(const std::string& tenant, const std::string& version,
                    const std::string& extra = "") {
-  return "tenant_id: \"" + tenant + "\"\nversion: \"" + version + "\"\n" + extra;
+  return "tenant_id: \"" + tenant + "\"\nversion: \"" + version + "\"\n" + extra +
+         kAuthorityPolicies;
 }
 
 // A scope classification outside SPEC 1.3's closed set: the compiler rejects
@@ -41,7 +50,8 @@ std::string InvalidBundle(const std::string& tenant) {
          "app_registrations { app_id: \"api-x\" }\n"
          "service_principals { app_id: \"api-x\" }\n"
          "resources { app_id: \"api-x\" scopes { id: \"s1\" value: \"S.Read\" "
-         "classification: \"urgent\" } }\n";
+         "classification: \"urgent\" } }\n" +
+         std::string(kAuthorityPolicies);
 }
 
 class BundleManagerTest : public ::testing::Test {
@@ -107,7 +117,10 @@ class BundleManagerTest : public ::testing::Test {
 TEST_F(BundleManagerTest, InitialScanServesEveryBundleFileOnce) {
   const std::string a = Write("a.bundle.textproto", Bundle("t-a", "v1"));
   Write("nested/deeper/b.bundle.textproto", Bundle("t-b", "v1"));
-  Write("c.bundle.json", "{\"tenantId\": \"t-json\", \"version\": \"j1\"}");
+  Write("c.bundle.json",
+        "{\"tenantId\": \"t-json\", \"version\": \"j1\", \"permissionGrantPolicies\": ["
+        "{\"id\": \"microsoft-company-admin\", \"includes\": [{\"permissionType\": \"delegated\"}]},"
+        "{\"id\": \"microsoft-application-admin\", \"includes\": [{\"permissionType\": \"delegated\"}]}]}");
   Write("notes.textproto", Bundle("t-not-a-bundle", "v1"));    // wrong suffix
   Write(".hidden.bundle.textproto", Bundle("t-hidden", "v1"));  // dot file
   Write(".git/x.bundle.textproto", Bundle("t-git", "v1"));      // dot directory
@@ -271,7 +284,7 @@ TEST_F(BundleManagerTest, ImportChangeReloadsEveryImporter) {
   auto manager = Manager();
   manager->ScanNow();
   ASSERT_EQ(store_.size(), 3u);
-  EXPECT_EQ(store_.Get("t-a")->policy->stats().grant_policies, 1);
+  const int before = store_.Get("t-a")->policy->stats().grant_policies;
   EXPECT_EQ(store_.Get("t-a")->hash,
             Sha256Hex(Bundle("t-a", "v1", "imports: \"../builtin/common.textproto\"\n") +
                       policy_p1));
@@ -279,8 +292,8 @@ TEST_F(BundleManagerTest, ImportChangeReloadsEveryImporter) {
   Write("builtin/common.textproto", policy_p1 + policy_p2);
   ScanSummary summary = manager->ScanNow();
   EXPECT_EQ(summary.loaded, 2);
-  EXPECT_EQ(store_.Get("t-a")->policy->stats().grant_policies, 2);
-  EXPECT_EQ(store_.Get("t-b")->policy->stats().grant_policies, 2);
+  EXPECT_EQ(store_.Get("t-a")->policy->stats().grant_policies, before + 1);
+  EXPECT_EQ(store_.Get("t-b")->policy->stats().grant_policies, before + 1);
   EXPECT_EQ(store_.Get("t-c"), c_before);
 }
 

@@ -20,12 +20,19 @@ using ::testing::HasSubstr;
 using ::testing::IsNull;
 using ::testing::NotNull;
 
-// A minimal valid bundle: just the tenant (E1) and a version label.
+// A minimal valid bundle: the tenant (E1), a version label and the two
+// built-in policies every bundle needs.
 std::shared_ptr<const CompiledPolicy> Compile(const std::string& tenant,
                                               const std::string& version) {
   v1::PolicyBundle bundle;
   bundle.set_tenant_id(tenant);
   bundle.set_version(version);
+  // The built-ins that define consent authority (SPEC §4) are required.
+  for (const char* id : {"microsoft-company-admin", "microsoft-application-admin"}) {
+    v1::PermissionGrantPolicy* p = bundle.add_permission_grant_policies();
+    p->set_id(id);
+    p->add_includes()->set_permission_type("delegated");
+  }
   absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompilePolicy(bundle);
   EXPECT_TRUE(policy.ok()) << policy.status();
   return policy.ok() ? *policy : nullptr;

@@ -225,9 +225,9 @@ class DeviceFilterParser {
   bool Fail(absl::string_view what) {
     if (!error_.empty()) return false;
     if (tok_ == Tok::kEnd) {
-      error_ = absl::StrCat(what == "unexpected token" ? "unexpected end of rule"
-                                                       : std::string(what),
-                            " at position ", tok_pos_);
+      error_ = what == "unexpected token"
+                   ? absl::StrCat("unexpected end of rule at position ", tok_pos_)
+                   : absl::StrCat(what, " end of rule at position ", tok_pos_);
     } else if (tok_ == Tok::kBad) {
       error_ = absl::StrCat(bad_reason_, " ", internal::Quote(text_), " at position ",
                             tok_pos_);

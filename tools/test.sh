@@ -17,15 +17,17 @@ bazel test "${bazel_flags[@]}" "$@" //... 2>&1 | grep -v -E '^\s*$'
 bazel_rc=${PIPESTATUS[0]}
 
 targets=$(bazel query 'tests(//...) except attr(tags, "manual", tests(//...))' 2>/dev/null)
-/usr/bin/python3 - "$bazel_rc" $targets <<'PY'
+testlogs=$(bazel info bazel-testlogs 2>/dev/null)
+/usr/bin/python3 - "$bazel_rc" "$testlogs" $targets <<'PY'
 import os, sys
 import xml.etree.ElementTree as ET
 
 bazel_rc = int(sys.argv[1])
+testlogs = sys.argv[2]
 passed = failed = 0
 missing = []
-for label in sys.argv[2:]:
-    path = os.path.join("bazel-testlogs", label.lstrip("/").replace(":", "/"), "test.xml")
+for label in sys.argv[3:]:
+    path = os.path.join(testlogs, label.lstrip("/").replace(":", "/"), "test.xml")
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):

@@ -126,6 +126,7 @@ void Coverage::Observe(const std::string& key, const v1::PolicyBundle& bundle,
   for (const std::string& p : x.grant_policies()) {
     if (CoverageItem* item = Find(&c, "grant_policy", p)) item->exercised = true;
   }
+  if (x.condition_sets_size() > 0) c.condition_sets_reported = true;
   for (const std::string& s : x.condition_sets()) {
     if (CoverageItem* item = Find(&c, "condition_set", s)) item->exercised = true;
   }
@@ -141,9 +142,11 @@ void Coverage::Observe(const std::string& key, const v1::PolicyBundle& bundle,
   absl::flat_hash_set<std::string> touched = applied;
   touched.insert(blocking.begin(), blocking.end());
   touched.insert(deferred.begin(), deferred.end());
+  absl::flat_hash_map<std::string, std::string> report_only;
   for (const v1::ReportOnlyResult& r : d.report_only()) {
     if (!absl::EqualsIgnoreCase(r.result(), "notApplied")) {
       touched.insert(absl::AsciiStrToLower(r.id()));
+      report_only[absl::AsciiStrToLower(r.id())] = r.result();
     }
   }
   std::vector<std::pair<std::string, std::string>> unmet;
@@ -169,9 +172,16 @@ void Coverage::Observe(const std::string& key, const v1::PolicyBundle& bundle,
       }
       if (control == "block" && blocking.contains(id)) is_unmet = true;
       if (control == "signInFrequency" && deferred.contains(id)) is_unmet = true;
+      auto ro = report_only.find(id);
+      if (ro != report_only.end() && control == "block" &&
+          absl::EqualsIgnoreCase(ro->second, "failure")) {
+        is_unmet = true;
+      }
       if (is_unmet) {
         item->unmet_seen = true;
-      } else if (applied.contains(id)) {
+      } else if (applied.contains(id) ||
+                 (ro != report_only.end() &&
+                  absl::EqualsIgnoreCase(ro->second, "success"))) {
         item->met_seen = true;
       }
       item->exercised = item->met_seen || item->unmet_seen;
@@ -179,21 +189,37 @@ void Coverage::Observe(const std::string& key, const v1::PolicyBundle& bundle,
   }
 }
 
+namespace {
+
+bool Counted(const BundleCoverage& c, const CoverageItem& item) {
+  return item.kind != "condition_set" || c.condition_sets_reported;
+}
+
+}  // namespace
+
 double Coverage::Percent(const std::string& key) const {
   auto it = bundles_.find(key);
-  if (it == bundles_.end() || it->second.items.empty()) return 100.0;
-  int done = 0;
-  for (const CoverageItem& item : it->second.items) done += item.exercised;
-  return 100.0 * done / it->second.items.size();
+  if (it == bundles_.end()) return 100.0;
+  int done = 0, total = 0;
+  for (const CoverageItem& item : it->second.items) {
+    if (!Counted(it->second, item)) continue;
+    ++total;
+    done += item.exercised;
+  }
+  return total == 0 ? 100.0 : 100.0 * done / total;
 }
 
 std::string Coverage::Report() const {
   std::string out;
   for (const auto& [key, c] : bundles_) {
-    int done = 0;
-    for (const CoverageItem& item : c.items) done += item.exercised;
+    int done = 0, total = 0;
+    for (const CoverageItem& item : c.items) {
+      if (!Counted(c, item)) continue;
+      ++total;
+      done += item.exercised;
+    }
     absl::StrAppendFormat(&out, "coverage %s: %d/%d items exercised (%.1f%%) by %d decisions\n",
-                          key, done, c.items.size(), Percent(key), c.decisions);
+                          key, done, total, Percent(key), c.decisions);
     std::vector<std::string> counts;
     for (size_t k = 0; k < 4; ++k) {
       int total = 0, hit = 0;
@@ -202,12 +228,20 @@ std::string Coverage::Report() const {
         ++total;
         hit += item.exercised;
       }
-      counts.push_back(absl::StrCat(kKindTitles[k], " ", hit, "/", total));
+      if (k == 1 && !c.condition_sets_reported) {
+        counts.push_back(absl::StrCat(kKindTitles[k], " ?/", total));
+      } else {
+        counts.push_back(absl::StrCat(kKindTitles[k], " ", hit, "/", total));
+      }
     }
     absl::StrAppend(&out, "  ", absl::StrJoin(counts, ", "), "\n");
+    if (!c.condition_sets_reported) {
+      absl::StrAppend(&out, "  condition sets: not counted, no decision reported "
+                            "explanation.condition_sets\n");
+    }
     bool header = false;
     for (const CoverageItem& item : c.items) {
-      if (item.exercised) continue;
+      if (item.exercised || !Counted(c, item)) continue;
       if (!header) absl::StrAppend(&out, "  never exercised:\n");
       header = true;
       absl::StrAppend(&out, "    ", item.kind, " ", item.id, "\n");

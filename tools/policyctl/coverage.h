@@ -13,7 +13,9 @@
 //     explanation.deferred_policies;
 //   - grant control of P: seen unmet (in unmet_controls as "P: c", or P
 //     blocking for `block`, or P's SIF deferred/unmet) or seen met (P in
-//     applied_policies and the control not in unmet_controls).
+//     applied_policies and the control not in unmet_controls); for a
+//     report-only P, result "failure" counts `block` as seen unmet and
+//     "success" counts every control as seen met.
 // Coverage is kept per base bundle (the suites' `bundle`); items of overlays
 // count under it. Not thread-safe.
 #ifndef CONSENT_TOOLS_POLICYCTL_COVERAGE_H_
@@ -45,6 +47,10 @@ struct BundleCoverage {
   absl::flat_hash_map<std::string, size_t> index;  // kind + lowercased id
   absl::btree_set<std::string> rules_fired;        // explanation.rules
   int decisions = 0;
+  // Some decision named a condition set. When none did, the engine does not
+  // report them (explanation.condition_sets): condition sets are listed as
+  // unknown and left out of the percentage rather than counted as misses.
+  bool condition_sets_reported = false;
 };
 
 class Coverage {
@@ -62,7 +68,8 @@ class Coverage {
     return bundles_;
   }
 
-  // Exercised items / all items of `key`, 0..100; 100 for no items.
+  // Exercised items / counted items of `key`, 0..100; 100 for no items.
+  // Condition sets count only when the engine reported some (see above).
   double Percent(const std::string& key) const;
 
   // The report: per bundle the percentage, per kind the counts, the

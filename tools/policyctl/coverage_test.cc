@@ -113,3 +113,25 @@ TEST(CoverageTest, EmptyBundleIsFullyCovered) {
 
 }  // namespace
 }  // namespace consent::policyctl
+
+namespace consent::policyctl {
+namespace {
+
+TEST(CoverageTest, UnreportedConditionSetsAreNotCountedAsMisses) {
+  auto bundle = Parse<v1::PolicyBundle>(kBundle);
+  Coverage cov;
+  cov.AddBundle("b", bundle);
+  cov.Observe("b", bundle, Parse<v1::Decision>(R"pb(
+    outcome: ISSUE explanation { grant_policies: "p1" grant_policies: "p2" }
+    report_only { id: "P-ro" result: "success" })pb"));
+  std::string report = cov.Report();
+  // 9 counted items (3 condition sets left out): p1, p2, P-ro, P-ro/block.
+  EXPECT_THAT(report, HasSubstr("coverage b: 4/9 items exercised (44.4%)"));
+  EXPECT_THAT(report, HasSubstr("condition sets ?/3"));
+  EXPECT_THAT(report, HasSubstr("condition sets: not counted"));
+  EXPECT_THAT(report, Not(HasSubstr("condition_set p1/includes[0]")));
+  EXPECT_THAT(report, HasSubstr("    P-ro/block\n"));  // seen met only
+}
+
+}  // namespace
+}  // namespace consent::policyctl

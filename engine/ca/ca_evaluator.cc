@@ -16,6 +16,9 @@ namespace {
 
 using Result = PolicyJudgement::Result;
 
+// ContextCode of an id that is not c1..c99.
+constexpr int32_t kNoContext = INT32_MIN;
+
 bool IEq(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
 
 // Lower-case spellings of undefined contexts c1..c99 (SPEC §0).
@@ -460,9 +463,13 @@ class CaEvaluator::Run {
     auto it = md_.context_index.find(id);
     if (it != md_.context_index.end()) return it->second;
     // Undefined: -(number); ids were validated as c1..c99 (V4).
+    if (id.size() < 2 || id.size() > 3) return kNoContext;
     int n = 0;
-    for (size_t i = 1; i < id.size(); ++i) n = n * 10 + (id[i] - '0');
-    return -n;
+    for (size_t i = 1; i < id.size(); ++i) {
+      if (id[i] < '0' || id[i] > '9') return kNoContext;
+      n = n * 10 + (id[i] - '0');
+    }
+    return n >= 1 && n <= 99 ? -n : kNoContext;
   }
   absl::string_view ContextName(int32_t code) const {
     return code >= 0 ? absl::string_view(md_.contexts[code].id)
@@ -489,7 +496,7 @@ class CaEvaluator::Run {
     bool satisfied = false;
     for (absl::string_view id : contexts) {
       const int32_t code = ContextCode(id);
-      if (code == 0) continue;  // not c1..c99 (cannot happen after V4)
+      if (code == kNoContext) continue;  // not c1..c99 (cannot happen after V4)
       if (code >= 0) {
         s_.context_stamp[code] = epoch_;
         for (int32_t pi : md_.contexts[code].policies) {
@@ -504,7 +511,7 @@ class CaEvaluator::Run {
     if (satisfied) return;
     for (absl::string_view id : contexts) {
       const int32_t code = ContextCode(id);
-      if (code == 0) continue;
+      if (code == kNoContext) continue;
       if (std::find(s_.unsatisfied_contexts.begin(), s_.unsatisfied_contexts.end(), code) ==
           s_.unsatisfied_contexts.end()) {
         s_.unsatisfied_contexts.push_back(code);

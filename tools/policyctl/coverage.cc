@@ -162,6 +162,10 @@ void Coverage::Observe(const std::string& key, const v1::PolicyBundle& bundle,
     const std::string id = absl::AsciiStrToLower(p.id());
     if (!touched.contains(id)) continue;
     if (CoverageItem* item = Find(&c, "ca_policy", p.id())) item->exercised = true;
+    std::vector<std::string> controls = GrantControlIds(p);
+    if (!controls.empty() && controls.back() == "signInFrequency") {
+      controls.pop_back();
+    }
     for (const std::string& control : GrantControlIds(p)) {
       CoverageItem* item =
           Find(&c, "grant_control", absl::StrCat(p.id(), "/", control));
@@ -175,6 +179,15 @@ void Coverage::Observe(const std::string& key, const v1::PolicyBundle& bundle,
       auto ro = report_only.find(id);
       if (ro != report_only.end() && control == "block" &&
           absl::EqualsIgnoreCase(ro->second, "failure")) {
+        is_unmet = true;
+      }
+      // A report-only policy with a single grant control that "would fail"
+      // or needs user action: that control was unmet (the engine lists no
+      // unmet_controls for report-only policies).
+      if (ro != report_only.end() && controls.size() == 1 &&
+          control != "signInFrequency" &&
+          (absl::EqualsIgnoreCase(ro->second, "failure") ||
+           absl::EqualsIgnoreCase(ro->second, "userActionRequired"))) {
         is_unmet = true;
       }
       if (is_unmet) {

@@ -15,7 +15,9 @@
 //     blocking for `block`, or P's SIF deferred/unmet) or seen met (P in
 //     applied_policies and the control not in unmet_controls); for a
 //     report-only P, result "failure" counts `block` as seen unmet and
-//     "success" counts every control as seen met.
+//     "success" counts every control as seen met; "failure" or
+//     "userActionRequired" of a policy with one grant control counts it as
+//     seen unmet.
 // Coverage is kept per base bundle (the suites' `bundle`); items of overlays
 // count under it. Not thread-safe.
 #ifndef CONSENT_TOOLS_POLICYCTL_COVERAGE_H_

@@ -133,5 +133,20 @@ TEST(CoverageTest, UnreportedConditionSetsAreNotCountedAsMisses) {
   EXPECT_THAT(report, HasSubstr("    P-ro/block\n"));  // seen met only
 }
 
+TEST(CoverageTest, ReportOnlySingleControlUserActionCountsAsUnmet) {
+  auto bundle = Parse<v1::PolicyBundle>(R"pb(
+    conditional_access_policies {
+      id: "ro-mfa" state: "enabledForReportingButNotEnforced"
+      grant_controls { built_in_controls: "mfa" }
+    })pb");
+  Coverage cov;
+  cov.AddBundle("b", bundle);
+  cov.Observe("b", bundle, Parse<v1::Decision>(R"pb(
+    outcome: ISSUE report_only { id: "ro-mfa" result: "userActionRequired" })pb"));
+  std::string report = cov.Report();
+  EXPECT_THAT(report, HasSubstr("2/2 items"));
+  EXPECT_THAT(report, Not(HasSubstr("never seen unmet")));
+}
+
 }  // namespace
 }  // namespace consent::policyctl

@@ -7,7 +7,8 @@
 //
 // DIFFERENTIAL_PAIRS (default 20000) sets the number of (bundle, request)
 // pairs; DIFFERENTIAL_SEED the first seed; DIFFERENTIAL_REPRODUCERS how many
-// distinct disagreements to shrink and print (default 5).
+// distinct disagreements to shrink and print (default 5), DIFFERENTIAL_FILTER
+// only those whose signature contains the given text.
 #include <google/protobuf/text_format.h>
 
 #include <cstdlib>
@@ -135,8 +136,10 @@ TEST(EngineDifferential, EngineAgreesWithReference) {
     absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompilePolicy(bundle);
     if (!policy.ok()) {
       if (++compile_failures <= 3) {
+        std::string problems;
+        for (const BundleProblem& problem : ValidateBundle(bundle)) problems += "\n  " + problem.ToString();
         ADD_FAILURE() << "generated bundle (seed " << seed << ") does not compile: "
-                      << policy.status().message();
+                      << policy.status().message() << problems;
       }
       ran += per_bundle;  // count the skipped pairs' budget
       continue;
@@ -167,7 +170,9 @@ TEST(EngineDifferential, EngineAgreesWithReference) {
   std::cout << "disagreements by signature (engine/reference outcome, differing fields):\n";
   for (const auto& kv : signatures) std::cout << "  " << kv.second << "  " << kv.first << "\n";
   long printed = 0;
+  const char* filter = std::getenv("DIFFERENTIAL_FILTER");
   for (const auto& kv : examples) {
+    if (filter != nullptr && kv.first.find(filter) == std::string::npos) continue;
     if (printed++ >= max_repro) break;
     PrintReproducer(kv.first, kv.second.first, kv.second.second);
   }

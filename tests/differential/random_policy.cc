@@ -214,10 +214,17 @@ void RandomPolicy::AddClients(v1::PolicyBundle* b) {
   // Tenant-wide grants and SP app-role assignments.
   const int grants = Uniform(4);
   for (int g = 0; g < grants; ++g) {
+    const string client = "client-" + std::to_string(1 + Uniform(5));
+    bool has_sp = false;
+    for (const auto& sp : b->service_principals()) has_sp = has_sp || sp.app_id() == client;
+    if (!has_sp) continue;
+    const v1::ResourceApi& api = b->resources(Uniform(b->resources_size()));
+    bool res_sp = false;
+    for (const auto& sp : b->service_principals()) res_sp = res_sp || sp.app_id() == api.app_id();
+    if (!res_sp) continue;
     v1::TenantWideGrant* tw = b->add_tenant_wide_grants();
     tw->set_id("tw-" + std::to_string(g));
-    tw->set_client_app_id("client-" + std::to_string(1 + Uniform(5)));
-    const v1::ResourceApi& api = b->resources(Uniform(b->resources_size()));
+    tw->set_client_app_id(client);
     tw->set_resource_app_id(api.app_id());
     string scope;
     for (const auto& s : api.scopes()) {
@@ -228,8 +235,12 @@ void RandomPolicy::AddClients(v1::PolicyBundle* b) {
   }
   const int assignments = Uniform(4);
   for (int a = 0; a < assignments && apis > 0; ++a) {
+    const string client = "client-" + std::to_string(1 + Uniform(3));
+    bool has_sp = false;
+    for (const auto& sp : b->service_principals()) has_sp = has_sp || sp.app_id() == client;
+    if (!has_sp) continue;
     v1::ServicePrincipalRoleAssignment* ra = b->add_app_role_assignments();
-    ra->set_client_app_id("client-" + std::to_string(1 + Uniform(3)));
+    ra->set_client_app_id(client);
     const string api = "api-" + std::to_string(1 + Uniform(apis));
     ra->set_resource_app_id(api);
     static const vector<string> kRoles = {"sync", "reader", "default"};
@@ -389,8 +400,9 @@ void RandomPolicy::RandomUserPolicy(const v1::PolicyBundle& b, v1::ConditionalAc
   const bool ctx = Chance(0.25);
   const int apis = b.resources_size();
   if (ctx) {
-    p->mutable_applications()->add_include_auth_contexts("c" + std::to_string(1 + Uniform(5)));
-    if (Chance(0.3)) p->mutable_applications()->add_include_auth_contexts("c" + std::to_string(1 + Uniform(5)));
+    // Policies may only name defined contexts (c1-c4); requests also ask c5, c9.
+    p->mutable_applications()->add_include_auth_contexts("c" + std::to_string(1 + Uniform(4)));
+    if (Chance(0.3)) p->mutable_applications()->add_include_auth_contexts("c" + std::to_string(1 + Uniform(4)));
   } else {
     v1::ApplicationConditions* a = p->mutable_applications();
     if (Chance(0.35)) {
@@ -602,7 +614,9 @@ v1::PolicyBundle RandomPolicy::InvalidBundle() {
       }
       case 14: b.mutable_resources(0)->set_challenge_format("rfc6750"); break;
       default: {
-        v1::PermissionGrantConditionSet* cs = b.mutable_permission_grant_policies(0)->mutable_includes(0);
+        v1::PermissionGrantPolicy* p = b.mutable_permission_grant_policies(0);
+        v1::PermissionGrantConditionSet* cs =
+            p->includes_size() > 0 ? p->mutable_includes(0) : p->add_includes();
         cs->set_permission_type(Chance(0.5) ? "" : "everything");
         break;
       }

@@ -3,6 +3,7 @@
 #include "tests/reference/reference_evaluator.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -321,7 +322,13 @@ class Evaluator {
           *why = "max_age is not a non-negative integer";
           return false;
         }
-        if (v < (int64_t{1} << 50)) v = v * 10 + (c - '0');
+        // Engine convention (V4): a value that does not fit in int64 is not
+        // a usable integer → 90100.
+        if (v > (INT64_MAX - (c - '0')) / 10) {
+          *why = "max_age out of range";
+          return false;
+        }
+        v = v * 10 + (c - '0');
       }
       max_age_ = v;
     }
@@ -569,7 +576,15 @@ class Evaluator {
       t.resource = t.sp->app_id();
       t.oidc = IsGraph(t.resource) && !t.is_default && IsOidcValue(t.value);
     }
-    if (grant_ == GrantType::kClientCredentials) return true;
+    // P10 reads every token naming the client's app, duplicates included,
+    // on every grant (3.2 lists P4-P10 for all grants); see below.
+    const vector<ScopeTok> all_toks = toks_;
+    if (grant_ == GrantType::kClientCredentials) {
+      if (IEq(toks_[0].resource, r_.client_id()) && !IEq(toks_[0].ident, r_.client_id())) {
+        return Fail(v1::INVALID, "invalid_request", 90009, "P10");
+      }
+      return true;
+    }
     // P5.
     {
       vector<ScopeTok> kept;
@@ -616,7 +631,7 @@ class Evaluator {
     // P10.
     self_token_ = IEq(primary_, client);
     if (self_token_) {
-      for (const ScopeTok& t : toks_) {
+      for (const ScopeTok& t : all_toks) {
         if (IEq(t.resource, client) && !IEq(t.ident, client)) {
           return Fail(v1::INVALID, "invalid_request", 90009, "P10");
         }
@@ -983,7 +998,9 @@ class Evaluator {
       add(1, "compliantDevice", s.device().registered() && s.device().is_compliant(), false);
     }
     if (ContainsIR(g.built_in_controls(), "domainJoinedDevice")) {
-      add(2, "domainJoinedDevice", IEq(s.device().trust_type(), "ServerAD"), false);
+      // Conservative reading: a domain-joined device is a registered one.
+      add(2, "domainJoinedDevice", s.device().registered() && IEq(s.device().trust_type(), "ServerAD"),
+          false);
     }
     if (ContainsIR(g.built_in_controls(), "approvedApplication")) {
       add(3, "approvedApplication", s.approved_client_app(), false);

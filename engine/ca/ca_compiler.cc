@@ -642,8 +642,13 @@ class Compiler {
         Control c;
         c.kind = ControlKind::kStrength;
         c.arg = *s;
+        // `required` spells it as the policy does (SPEC §0: the bundle's
+        // spelling), one item per spelling (ASCII case-insensitive).
+        c.name = Intern(&strength_spellings_, g.authentication_strength());
+        if (c.name == static_cast<int32_t>(strength_names_.size())) {
+          strength_names_.push_back(g.authentication_strength());
+        }
         m->controls.push_back(std::move(c));
-        used_strengths_.insert(*s);
       }
       if (mfa) {
         Problem(gp, "mfa cannot be combined with authentication_strength");
@@ -747,18 +752,6 @@ class Compiler {
     // Required items in 3.1 order.
     md.required_items.push_back({"reauthentication", ControlKind::kMfa});
     md.required_items.push_back({"mfa", ControlKind::kMfa});
-    std::vector<int32_t> strengths(used_strengths_.begin(), used_strengths_.end());
-    std::sort(strengths.begin(), strengths.end(), [&](int32_t a, int32_t b) {
-      return SpecLess(md.strengths[a].name, md.strengths[b].name);
-    });
-    std::vector<int32_t> strength_item(md.strengths.size(), -1);
-    for (int32_t s : strengths) {
-      strength_item[s] = static_cast<int32_t>(md.required_items.size());
-      md.required_items.push_back(
-          {absl::StrCat("authenticationStrength:", md.strengths[s].name), ControlKind::kStrength});
-    }
-    const int32_t password_item = static_cast<int32_t>(md.required_items.size());
-    md.required_items.push_back({"passwordChange", ControlKind::kPasswordChange});
     auto add_named = [&](const std::vector<std::string>& names, absl::string_view prefix,
                          ControlKind kind, CiMap<int32_t>* index) {
       std::vector<int32_t> order(names.size());
@@ -773,6 +766,10 @@ class Compiler {
       }
       return item;
     };
+    std::vector<int32_t> strength_item = add_named(
+        strength_names_, "authenticationStrength:", ControlKind::kStrength, &unused_index);
+    const int32_t password_item = static_cast<int32_t>(md.required_items.size());
+    md.required_items.push_back({"passwordChange", ControlKind::kPasswordChange});
     std::vector<int32_t> term_item =
         add_named(term_names_, "termsOfUse:", ControlKind::kTermsOfUse, &md.term_index);
     std::vector<int32_t> custom_item =
@@ -786,7 +783,7 @@ class Compiler {
             c.item = kMfaItem;
             break;
           case ControlKind::kStrength:
-            c.item = strength_item[c.arg];
+            c.item = strength_item[c.name];
             break;
           case ControlKind::kPasswordChange:
             c.item = password_item;
@@ -868,7 +865,8 @@ class Compiler {
   CiMap<std::vector<AppIndex>> app_groups_;
   absl::flat_hash_set<std::string, internal::CaseInsensitiveHash, internal::CaseInsensitiveEq>
       policy_ids_;
-  absl::flat_hash_set<int32_t> used_strengths_;
+  CiMap<int32_t> strength_spellings_, unused_index;
+  std::vector<std::string> strength_names_;
   CiMap<int32_t> terms_, customs_;
   std::vector<std::string> term_names_, custom_names_;
 };

@@ -47,6 +47,8 @@ struct Control {
   // kStrength: index into CaModel::strengths; kTermsOfUse / kCustomFactor:
   // index into CaModel::terms / custom_factors.
   int32_t arg = -1;
+  // kStrength: the policy's spelling (compiler-internal).
+  int32_t name = -1;
   // Index into CaModel::required_items for remediable kinds, else -1.
   int32_t item = -1;
   // Precomputed "policy: control" explanation.

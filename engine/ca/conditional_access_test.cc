@@ -549,7 +549,9 @@ TEST(GrantControlsTest, C4_StrengthsAndCodes) {
   r.session = WithMfa();
   Outcome o = Evaluate(*CompileOrDie(text), r);
   EXPECT_EQ(o.verdict, V::kStepUp);
-  EXPECT_EQ(o.required, (Strings{"authenticationStrength:passwordless", "authenticationStrength:str-fido"}));
+  // Spelled as the policies spell them (SPEC §0).
+  EXPECT_EQ(o.required, (Strings{"authenticationStrength:00000000-0000-0000-0000-000000000003",
+                                 "authenticationStrength:str-fido"}));
   EXPECT_EQ(o.code, 50076);
   r.session = Session({{"fido2", 60}});
   EXPECT_EQ(Evaluate(*CompileOrDie(text), r).verdict, V::kPass);

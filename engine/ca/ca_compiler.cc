@@ -170,11 +170,15 @@ class Compiler {
       m.is_ip = ip;
       m.trusted = l.is_trusted();
       m.include_unknown = l.include_unknown();
+      if (l.is_trusted() && ip) {
+        trusted_ranges_.insert(trusted_ranges_.end(), ranges.begin(), ranges.end());
+      }
       m.ranges = IpRangeSet(std::move(ranges));
       location_index_.emplace(l.id(), static_cast<int32_t>(model_->locations.size()));
       model_->locations.push_back(std::move(m));
     }
     model_->named_location_count = b_.named_locations_size();
+    model_->trusted_ranges = IpRangeSet(std::move(trusted_ranges_));
   }
 
   // --- Authentication contexts.
@@ -862,6 +866,7 @@ class Compiler {
   std::vector<CaPolicyModel> pending_;
   CiMap<int32_t> strength_index_;
   CiMap<int32_t> location_index_;
+  std::vector<IpRange> trusted_ranges_;
   CiMap<std::vector<AppIndex>> app_groups_;
   absl::flat_hash_set<std::string, internal::CaseInsensitiveHash, internal::CaseInsensitiveEq>
       policy_ids_;

@@ -222,18 +222,11 @@ class CaEvaluator::Run {
     return in;
   }
 
+  // `AllTrusted`: the union of trusted IP ranges, one binary search.
   bool InTrusted() {
     if (!s_.trusted_done) {
       s_.trusted_done = true;
-      s_.in_trusted = false;
-      if (s_.facts.ip.has_value()) {
-        for (int32_t l = 0; l < static_cast<int32_t>(md_.locations.size()); ++l) {
-          if (md_.locations[l].trusted && InLocation(l)) {
-            s_.in_trusted = true;
-            break;
-          }
-        }
-      }
+      s_.in_trusted = s_.facts.ip.has_value() && md_.trusted_ranges.Contains(*s_.facts.ip);
     }
     return s_.in_trusted;
   }
@@ -261,7 +254,6 @@ class CaEvaluator::Run {
     PolicyJudgement& j = s_.judgement[pi];
     if (s_.cond_stamp[pi] == epoch_) return j.conditions;
     s_.cond_stamp[pi] = epoch_;
-    j = PolicyJudgement();
     j.conditions = ComputeConditions(md_.policies[pi]);
     return j.conditions;
   }
@@ -388,6 +380,11 @@ class CaEvaluator::Run {
     if (s_.judge_stamp[pi] == epoch_) return j;
     s_.judge_stamp[pi] = epoch_;
     j.judged = true;
+    j.result = Result::kSatisfied;
+    j.hard_rank = 0;
+    j.hard_code = 0;
+    j.sif_unmet = false;
+    j.sif_deferred = false;
     const CaPolicyModel& p = md_.policies[pi];
     if (p.sif != SifKind::kNone && !SifMet(p)) {
       (deferred_ ? j.sif_deferred : j.sif_unmet) = true;

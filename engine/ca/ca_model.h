@@ -156,6 +156,8 @@ struct WorkloadClientModel {
 struct CaModel {
   std::vector<CaPolicyModel> policies;  // enabled + report-only, sorted by id (SPEC §0)
   std::vector<NamedLocationModel> locations;
+  // Union of every trusted location's ranges: `AllTrusted` is one lookup.
+  IpRangeSet trusted_ranges;
   std::vector<AuthContextModel> contexts;
   CiMap<int32_t> context_index;  // id -> contexts
   std::vector<StrengthModel> strengths;

@@ -493,6 +493,27 @@ TEST(ConditionsTest, C3_DeviceFilterModes) {
   EXPECT_FALSE(Applies(exclude, r));
 }
 
+TEST(ConditionsTest, C3_NotConfiguredConditionsMatchEverySession) {
+  const std::string plain = AppPolicy(R"(include_applications: "All")");
+  const std::string empty_lists = AppPolicy(
+      R"(include_applications: "All")",
+      R"(platforms { } locations { } device_filter { })");
+  for (const std::string* text : {&plain, &empty_lists}) {
+    Request r;
+    EXPECT_TRUE(Applies(*text, r));
+    r.session.set_client_app_type("exchangeActiveSync");
+    r.session.set_platform("linux");
+    r.session.set_ip("192.0.2.1");
+    r.session.set_country("FR");
+    r.session.set_sign_in_risk("high");
+    r.session.set_user_risk("low");
+    r.session.mutable_device()->set_registered(true);
+    EXPECT_TRUE(Applies(*text, r));
+    r.has_session = false;
+    EXPECT_TRUE(Applies(*text, r));
+  }
+}
+
 // ---------------------------------------------------------------- C4, C6
 
 std::string Grant(absl::string_view id, absl::string_view grant) {

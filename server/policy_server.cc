@@ -10,7 +10,6 @@
 #include <vector>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -126,13 +125,16 @@ absl::Status PolicyServer::Start() {
   service_ = std::make_unique<PolicyServiceImpl>(std::move(service_options), &store_,
                                                  bundles_.get(), decision_log_.get());
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // policyd's own health service (server/health_service.h), not gRPC's.
+  grpc::EnableDefaultHealthCheckService(false);
+  health_ = std::make_unique<HealthService>(std::vector<std::string>{"", kServiceName});
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   builder.RegisterService(service_.get());
+  builder.RegisterService(health_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
@@ -140,8 +142,7 @@ absl::Status PolicyServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("--listen=\"", options_.listen, "\": cannot listen (address in use or invalid)"));
   }
-  // The default health service starts SERVING; flip it before any load.
-  UpdateHealth();
+  UpdateHealth();  // logs nothing: NOT_SERVING from the start
   bundles_->Start([this] { UpdateHealth(); });
   if (options_.stats_interval > absl::ZeroDuration()) {
     stats_thread_ = std::thread([this] { StatsLoop(); });
@@ -166,11 +167,7 @@ void PolicyServer::UpdateHealth() {
   const size_t tenants = store_.size();
   const int serving = bundles_->initial_scan_done() && tenants > 0 ? 1 : 0;
   if (serving == health_state_) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health != nullptr) {
-    health->SetServingStatus(serving == 1);
-    health->SetServingStatus(kServiceName, serving == 1);
-  }
+  health_->SetServing(serving == 1);
   if (health_state_ != -1 || serving == 1) {
     LogInfo("health: ", serving == 1 ? "SERVING" : "NOT_SERVING", " tenants=", tenants);
   }
@@ -217,9 +214,9 @@ void PolicyServer::Shutdown(absl::Duration grace) {
   {
     absl::MutexLock health_lock(&health_mu_);
     shutting_down_ = true;
-    grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-    // NOT_SERVING for every service; later SetServingStatus calls are ignored.
-    if (health != nullptr) health->Shutdown();
+    // NOT_SERVING for every service, sent to watchers, whose streams end so
+    // they do not hold the drain below.
+    health_->Shutdown();
   }
   LogInfo("shutting down: draining in-flight calls for up to ",
           absl::FormatDuration(grace));

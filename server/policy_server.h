@@ -36,6 +36,7 @@
 #include "engine/snapshot/snapshot_store.h"
 #include "server/bundle_manager.h"
 #include "server/decision_log.h"
+#include "server/health_service.h"
 #include "server/policy_service.h"
 
 namespace consent {
@@ -104,6 +105,7 @@ class PolicyServer {
   std::unique_ptr<BundleManager> bundles_;
   std::unique_ptr<DecisionLog> decision_log_;
   std::unique_ptr<PolicyServiceImpl> service_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

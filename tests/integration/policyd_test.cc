@@ -28,7 +28,7 @@
 #include "server/policy_server.h"
 #include "server/sha256.h"
 #include "tests/integration/policyd_testing.h"
-#include "tools/client/health.grpc.pb.h"
+#include "server/health.grpc.pb.h"
 
 namespace consent {
 namespace testing {
@@ -432,39 +432,59 @@ HealthCheckResponse::ServingStatus CheckHealth(int port, const std::string& serv
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::Status status = stub->Check(&context, request, &response);
-  if (!status.ok()) return HealthCheckResponse::UNKNOWN;
+  if (!status.ok()) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+    return HealthCheckResponse::UNKNOWN;
+  }
   return response.status();
 }
 
 // NOT_SERVING until a load has produced a tenant, SERVING after, NOT_SERVING
-// from the start of shutdown (seen on a Watch stream).
+// from the start of shutdown, as Check answers and a Watch stream sees them.
 TEST_F(PolicydTest, HealthTransitions) {
   fs::remove(bundle_path_);
   Start();
   EXPECT_EQ(CheckHealth(server_->port(), ""), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(CheckHealth(server_->port(), "consent.v1.PolicyService"),
             HealthCheckResponse::NOT_SERVING);
-  WriteFile(bundle_path_, TenantBundle(kTenant, "v1"));
-  EXPECT_TRUE(Eventually(
-      [&] { return CheckHealth(server_->port(), "") == HealthCheckResponse::SERVING; }));
-  EXPECT_EQ(CheckHealth(server_->port(), "consent.v1.PolicyService"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(server_->port(), "no.such.Service"), HealthCheckResponse::UNKNOWN);
 
   auto stub = Health::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                                   grpc::InsecureChannelCredentials()));
   grpc::ClientContext watch_context;
   HealthCheckRequest request;
+  request.set_service("consent.v1.PolicyService");
   std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
       stub->Watch(&watch_context, request);
   HealthCheckResponse update;
   ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+
+  WriteFile(bundle_path_, TenantBundle(kTenant, "v1"));
+  ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
-  // gRPC's health service sends NOT_SERVING on open Watch streams but does not
-  // end them: they are cancelled when the grace period ends.
-  std::thread stopper([&] { server_->Shutdown(absl::Seconds(1)); });
+  EXPECT_EQ(CheckHealth(server_->port(), ""), HealthCheckResponse::SERVING);
+
+  // A watcher of an unknown service is told so.
+  grpc::ClientContext unknown_context;
+  HealthCheckRequest unknown;
+  unknown.set_service("no.such.Service");
+  auto unknown_watch = stub->Watch(&unknown_context, unknown);
+  ASSERT_TRUE(unknown_watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+
+  // Shutdown sends NOT_SERVING and ends the streams (OK) instead of letting
+  // them hold the drain for the whole grace period.
+  std::thread stopper([&] { server_->Shutdown(absl::Seconds(60)); });
   std::vector<HealthCheckResponse::ServingStatus> seen;
   while (watch->Read(&update)) seen.push_back(update.status());
+  grpc::Status end = watch->Finish();
   stopper.join();
-  EXPECT_THAT(seen, ::testing::Contains(HealthCheckResponse::NOT_SERVING));
+  EXPECT_TRUE(end.ok()) << end.error_message();
+  EXPECT_THAT(seen, ::testing::ElementsAre(HealthCheckResponse::NOT_SERVING));
+  while (unknown_watch->Read(&update)) {
+  }
+  EXPECT_TRUE(unknown_watch->Finish().ok());
 }
 
 // Reloads of a valid, an invalid and a deleted bundle while four clients call

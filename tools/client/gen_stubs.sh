@@ -3,7 +3,8 @@
 # grpc_python_plugin (packages protobuf-compiler, protobuf-compiler-grpc).
 # Usage: tools/client/gen_stubs.sh [OUT_DIR]   (default: tools/client/gen)
 # Modules: proto/service_pb2(_grpc).py, proto/request_pb2.py,
-# proto/decision_pb2.py and health_pb2(_grpc).py; put OUT_DIR on sys.path.
+# proto/decision_pb2.py and health_pb2(_grpc).py (from server/health.proto);
+# put OUT_DIR on sys.path.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -17,6 +18,6 @@ mkdir -p "$out"
 (cd "$root" && /usr/bin/protoc -I. --python_out="$out" \
     --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" \
     proto/request.proto proto/decision.proto proto/service.proto)
-/usr/bin/protoc -I"$here" --python_out="$out" \
+/usr/bin/protoc -I"$root/server" --python_out="$out" \
     --plugin=protoc-gen-grpc_python="$plugin" --grpc_python_out="$out" \
-    "$here/health.proto"
+    "$root/server/health.proto"

@@ -25,7 +25,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROTOS = [os.path.join(ROOT, "proto", p) for p in ("request.proto", "decision.proto", "service.proto")]
-PROTOS.append(os.path.join(HERE, "health.proto"))
+PROTOS.append(os.path.join(ROOT, "server", "health.proto"))
 
 
 def load_stubs(stubs_dir):

@@ -49,9 +49,26 @@ class FloorDecider {
   FloorDecision Decide(const v1::TokenRequest& request) const;
 
  private:
+  // SPEC §0 equality, inline: byte-equal first (requests mostly use the
+  // canonical spelling), then ASCII case folding. Abseil 20220623's
+  // EqualsIgnoreCase is an out-of-line call into a table-driven memcasecmp.
+  struct FastCaseInsensitiveEq {
+    using is_transparent = void;
+    bool operator()(absl::string_view a, absl::string_view b) const {
+      if (a.size() != b.size()) return false;
+      if (a == b) return true;
+      for (size_t i = 0; i < a.size(); ++i) {
+        unsigned char x = a[i], y = b[i];
+        if (x == y) continue;
+        x |= 0x20;
+        if (x != (y | 0x20) || x < 'a' || x > 'z') return false;
+      }
+      return true;
+    }
+  };
   template <typename V>
   using CiMap = absl::flat_hash_map<std::string, V, internal::CaseInsensitiveHash,
-                                    internal::CaseInsensitiveEq>;
+                                    FastCaseInsensitiveEq>;
 
   struct Resource {
     CiMap<int> scope_bits;      // value -> bit

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -68,6 +69,13 @@ TEST_F(FloorDeciderTest, DecidesConsentAndCa) {
                                             : grant->scope().find(' '));
   v1::TokenRequest r = Request(grant->client_app_id(), absl::StrCat(api.identifier_uri, "/", first));
   EXPECT_EQ(floor_.Decide(r).outcome, v1::ISSUE) << r.DebugString();
+  // SPEC §0: ids and values compare ASCII case-insensitively.
+  v1::TokenRequest upper = r;
+  upper.set_client_id(absl::AsciiStrToUpper(r.client_id()));
+  upper.set_scope(absl::AsciiStrToLower(r.scope()));
+  EXPECT_EQ(floor_.Decide(upper).outcome, v1::ISSUE) << upper.DebugString();
+  upper.set_client_id(r.client_id() + "x");
+  EXPECT_EQ(floor_.Decide(upper).outcome, v1::INVALID);
 
   r.mutable_session()->set_sign_in_risk("high");  // ca-block-high-risk
   EXPECT_EQ(floor_.Decide(r).outcome, v1::BLOCKED);

@@ -15,6 +15,9 @@
 //   (steady_clock, ~20 ns of its own); counters p50/p90/p99/p999 in ns.
 // - BM_Compile_{Small,Large,XLarge}: CompilePolicy; counters
 //   `compiled_bytes` and `tenants_per_GiB`.
+// - BM_EvaluateWire_Large: what the sidecar adds per decision in process:
+//   the view, DecisionViewToProto into a reused Decision, and its wire
+//   serialization into a reused string; counter `decision_bytes`.
 // - BM_Throughput_Large: BatchEvaluate-style, 100 requests per iteration,
 //   on 1 and 2 threads (real time), each thread with its own EvalContext:
 //   items_per_second is decisions per second.
@@ -26,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -162,6 +166,31 @@ void BM_Compile(benchmark::State& state, TenantSize size) {
       bytes == 0 ? 0.0 : static_cast<double>(uint64_t{1} << 30) / static_cast<double>(bytes);
 }
 
+void BM_EvaluateWire_Large(benchmark::State& state) {
+  const Fixture& f = GetFixture(TenantSize::kLarge);
+  EvalContext context;
+  v1::Decision decision;
+  std::string wire;
+  for (const v1::TokenRequest& r : f.stream) {
+    DecisionViewToProto(f.policy->Evaluate(r, &context), &decision);
+    decision.SerializeToString(&wire);
+  }
+  size_t i = 0;
+  size_t bytes = 0;
+  const uint64_t allocs_before = ThreadAllocations();
+  for (auto _ : state) {
+    DecisionViewToProto(f.policy->Evaluate(f.stream[i & (kStreamSize - 1)], &context), &decision);
+    decision.SerializeToString(&wire);
+    bytes += wire.size();
+    ++i;
+  }
+  state.counters["allocs_per_eval"] = benchmark::Counter(
+      static_cast<double>(ThreadAllocations() - allocs_before) / std::max<size_t>(i, 1));
+  state.counters["decision_bytes"] =
+      benchmark::Counter(static_cast<double>(bytes) / std::max<size_t>(i, 1));
+  state.SetItemsProcessed(state.iterations());
+}
+
 // BatchEvaluate-style in-process throughput: each iteration decides a batch
 // of 100 requests of the stream; threads share the policy, not the context.
 void BM_Throughput_Large(benchmark::State& state) {
@@ -184,6 +213,7 @@ BENCHMARK_CAPTURE(BM_Evaluate, Small, TenantSize::kSmall)->Name("BM_Evaluate_Sma
 BENCHMARK_CAPTURE(BM_Evaluate, Large, TenantSize::kLarge)->Name("BM_Evaluate_Large");
 BENCHMARK_CAPTURE(BM_Evaluate, XLarge, TenantSize::kXLarge)->Name("BM_Evaluate_XLarge");
 BENCHMARK(BM_Floor_Large);
+BENCHMARK(BM_EvaluateWire_Large);
 BENCHMARK_CAPTURE(BM_EvaluateLatency, Small, TenantSize::kSmall)
     ->Name("BM_EvaluateLatency_Small")
     ->Iterations(400000);

@@ -4,6 +4,34 @@
 // CompiledCa is immutable and thread-safe. Evaluate() is const, allocation-free
 // once the CaScratch and CaResult have warmed up, and never recurses to a
 // depth the request controls.
+//
+// Implementation map (one library per concept, each with its _test):
+//   auth_methods    SPEC 2.5 methods, MFA, built-in/custom strengths, times
+//   session_facts   AnalyzeSession: validated session facts
+//   ip_ranges       CIDR parsing, sorted merged range sets (log lookup)
+//   device_filter   C3 rule grammar -> flat postfix program
+//   step_up_params  V4 claims JSON (iterative, depth/size bounded), acr_values,
+//                   max_age
+//   challenges      S1 JSON, S2 base64 header, S3 header, S4 check
+//   ca_compiler     1.7 compile checks -> ca_model (indexes by app / context)
+//   ca_evaluator    C1-C9, S1-S3, S5
+//
+// Where SPEC is silent (engine choices, fail closed):
+//   - `authenticationStrength:<id>` items use the policy's spelling of the
+//     strength (SPEC §0), one item per spelling.
+//   - A policy without `users` includes nobody; platforms / locations with
+//     only excludes include `all` / `All`.
+//   - AnalyzeSession also rejects: a method without an RFC 3339 `at`, a
+//     country that is not two letters, an unknown device attribute key, or
+//     isCompliant / trustType / physicalIds / systemLabels in the attribute
+//     map (they come from the typed Device fields).
+//   - claims: a repeated access_token / acrs / xms_cc / value / values member
+//     is a V4 fault; `C7` is accepted as `c7`; leading zeros (`c07`) are not.
+//   - Device-filter errors report a 0-based byte position; parentheses nest
+//     at most 32 deep; bare words (True) and "quoted" values are both values.
+//   - S3 `max_age` takes S5's `max_age` only when S5 itself failed.
+//   - C9 covers an SP whose registration is in the bundle, single-tenant,
+//     homed in this tenant, and not a managed identity.
 #ifndef CONSENT_ENGINE_CA_CONDITIONAL_ACCESS_H_
 #define CONSENT_ENGINE_CA_CONDITIONAL_ACCESS_H_
 

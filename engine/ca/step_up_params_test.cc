@@ -1,5 +1,6 @@
 #include "engine/ca/step_up_params.h"
 
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -12,16 +13,19 @@ struct Parsed {
   bool ok;
   std::string error;
   StepUpParams params;
+  // params' views point into the request: keep it, at a stable address.
+  std::unique_ptr<v1::TokenRequest> request;
 };
 
 Parsed Parse(absl::string_view claims, absl::string_view acr_values = "",
              absl::string_view max_age = "", bool interactive = true,
              EngineOptions options = EngineOptions()) {
-  v1::TokenRequest r;
+  Parsed p;
+  p.request = std::make_unique<v1::TokenRequest>();
+  v1::TokenRequest& r = *p.request;
   r.set_claims(std::string(claims));
   r.set_acr_values(std::string(acr_values));
   r.set_max_age(std::string(max_age));
-  Parsed p;
   p.ok = ParseStepUpParamsImpl(r, interactive, options, &p.params, &p.error);
   return p;
 }

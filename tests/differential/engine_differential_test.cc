@@ -5,7 +5,7 @@
 // normalized to "…"). On a disagreement a shrunk reproducer is printed as
 // textproto: bundle, request and both decisions.
 //
-// DIFFERENTIAL_PAIRS (default 20000) sets the number of (bundle, request)
+// DIFFERENTIAL_PAIRS (default 10000) sets the number of (bundle, request)
 // pairs; DIFFERENTIAL_SEED the first seed; DIFFERENTIAL_REPRODUCERS how many
 // distinct disagreements to shrink and print (default 5), DIFFERENTIAL_FILTER
 // only those whose signature contains the given text.
@@ -122,7 +122,7 @@ void PrintReproducer(const std::string& title, v1::PolicyBundle bundle, v1::Toke
 }
 
 TEST(EngineDifferential, EngineAgreesWithReference) {
-  const long pairs = EnvOr("DIFFERENTIAL_PAIRS", 20000);
+  const long pairs = EnvOr("DIFFERENTIAL_PAIRS", 10000);
   const long first_seed = EnvOr("DIFFERENTIAL_SEED", 1);
   const long max_repro = EnvOr("DIFFERENTIAL_REPRODUCERS", 5);
   const int per_bundle = 25;
@@ -179,6 +179,41 @@ TEST(EngineDifferential, EngineAgreesWithReference) {
   EXPECT_EQ(compile_failures, 0);
   EXPECT_EQ(path_mismatches, 0);
   EXPECT_EQ(disagreements, 0) << "see the reproducers above";
+}
+
+TEST(EngineDifferential, ExampleBundles) {
+  // The hand-written example tenants of policies/ with generated requests.
+  const long pairs = EnvOr("DIFFERENTIAL_PAIRS", 10000) / 4;
+  const long max_repro = EnvOr("DIFFERENTIAL_REPRODUCERS", 5);
+  for (const char* path : {"policies/contoso/contoso.bundle.textproto",
+                           "policies/fabrikam/fabrikam.bundle.textproto"}) {
+    absl::StatusOr<v1::PolicyBundle> bundle = LoadBundleFile(path);
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompilePolicy(*bundle);
+    ASSERT_TRUE(policy.ok()) << policy.status();
+    RandomPolicy gen(EnvOr("DIFFERENTIAL_SEED", 1));
+    long disagreements = 0;
+    std::map<std::string, long> outcomes;
+    std::map<std::string, v1::TokenRequest> examples;
+    for (long i = 0; i < pairs; ++i) {
+      const v1::TokenRequest request = gen.Request(*bundle);
+      const v1::Decision engine = (*policy)->Evaluate(request);
+      const v1::Decision ref = reference::Evaluate(*bundle, request);
+      ++outcomes[v1::Outcome_Name(ref.outcome())];
+      if (reference::DiffDecisions(ref, engine).empty()) continue;
+      ++disagreements;
+      examples.emplace(Signature(engine, ref), request);
+    }
+    std::cout << path << ": " << pairs << " pairs, " << disagreements << " disagreements; outcomes:";
+    for (const auto& kv : outcomes) std::cout << " " << kv.first << "=" << kv.second;
+    std::cout << "\n";
+    long printed = 0;
+    for (const auto& kv : examples) {
+      if (printed++ >= max_repro) break;
+      PrintReproducer(kv.first, *bundle, kv.second);
+    }
+    EXPECT_EQ(disagreements, 0) << path;
+  }
 }
 
 TEST(EngineDifferential, InvalidBundlesAreRejectedNotCrashing) {

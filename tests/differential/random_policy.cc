@@ -230,7 +230,7 @@ void RandomPolicy::AddClients(v1::PolicyBundle* b) {
     for (const auto& s : api.scopes()) {
       if (Chance(0.4)) scope += (scope.empty() ? "" : " ") + s.value();
     }
-    if (scope.empty()) scope = api.scopes(0).value();
+    if (scope.empty() && api.scopes_size() > 0) scope = api.scopes(0).value();
     tw->set_scope(scope);
   }
   const int assignments = Uniform(4);
@@ -257,7 +257,7 @@ v1::PermissionGrantConditionSet RandomPolicy::RandomConditionSet(const v1::Polic
   const v1::ResourceApi& api = b.resources(Uniform(b.resources_size()));
   if (Chance(0.3)) {
     cs.set_resource_application(api.app_id());
-    if (Chance(0.6)) cs.add_permissions(api.scopes(Uniform(api.scopes_size())).id());
+    if (Chance(0.6) && api.scopes_size() > 0) cs.add_permissions(api.scopes(Uniform(api.scopes_size())).id());
   } else if (Chance(0.2)) {
     cs.set_resource_application("any");
   }
@@ -641,8 +641,10 @@ string RandomPolicy::ScopeToken(const v1::PolicyBundle& b, const v1::ResourceApi
     value = api.app_roles(0).value();  // app role: P9
   } else if (Chance(0.03)) {
     value = "Nope.Nothing";
-  } else {
+  } else if (api.scopes_size() > 0) {
     value = api.scopes(Uniform(api.scopes_size())).value();
+  } else {
+    value = ".default";
   }
   if (Chance(0.08)) {
     for (char& c : value) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
@@ -739,7 +741,24 @@ string RandomPolicy::RandomScope(const v1::PolicyBundle& b, const string& grant)
 
 void RandomPolicy::RandomUser(const v1::PolicyBundle& b, const string& client, const string& scope,
                               v1::User* u) {
-  u->set_id(Pick(user_ids_));
+  vector<string> ids = user_ids_;
+  for (const auto& p : b.conditional_access_policies()) {
+    for (const string& x : p.users().include_users()) ids.push_back(x);
+    for (const string& x : p.users().exclude_users()) ids.push_back(x);
+  }
+  for (const auto& sp : b.service_principals()) {
+    for (const string& x : sp.owners()) ids.push_back(x);
+  }
+  u->set_id(Pick(ids));
+  if (u->id() == "All" || u->id() == "None" || u->id() == "GuestsOrExternalUsers") u->set_id(Pick(user_ids_));
+  for (const auto& cr : b.custom_roles()) {
+    if (Chance(0.05)) u->add_roles(cr.id());
+  }
+  for (const auto& p : b.conditional_access_policies()) {
+    for (const string& g : p.users().include_groups()) {
+      if (Chance(0.2)) u->add_groups(g);
+    }
+  }
   if (Chance(0.03)) u->set_exists(false);
   if (Chance(0.03)) u->set_enabled(false);
   if (Chance(0.1)) u->set_user_type("guest");
@@ -779,7 +798,7 @@ void RandomPolicy::RandomUser(const v1::PolicyBundle& b, const string& client, c
     v1::UserAppRoleAssignment* a = u->add_app_role_assignments();
     a->set_resource_app_id(api.app_id());
     const int k = Uniform(3);
-    a->set_app_role_id(k == 0 ? "" : k == 1 ? api.app_roles(0).id() : api.app_roles(1).id());
+    a->set_app_role_id(k == 0 ? "" : api.app_roles(Uniform(api.app_roles_size())).id());
   }
   (void)scope;
 }
@@ -876,7 +895,7 @@ string RandomPolicy::RandomClaims() {
 
 v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
   v1::TokenRequest r;
-  r.set_tenant(Chance(0.97) ? kTenant : "t-other");
+  r.set_tenant(Chance(0.97) ? b.tenant_id() : "t-other");
   r.set_now(kGeneratorNow);
   const int g = Uniform(100);
   const string grant = g < 45 ? "interactive" : g < 65 ? "refresh_token" : g < 80 ? "on_behalf_of"
@@ -885,11 +904,19 @@ v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
   const int c = Uniform(100);
   string client = c < 97 ? "client-" + std::to_string(Chance(0.85) ? 1 + Uniform(4) : 5)
                   : c < 99 ? "client-unknown" : "";
+  // A bundle not made by Bundle() (e.g. policies/contoso): its own apps.
+  bool own_names = false;
+  for (const auto& reg : b.app_registrations()) own_names = own_names || reg.app_id() == "client-1";
+  vector<string> bundle_apps;
+  for (const auto& reg : b.app_registrations()) bundle_apps.push_back(reg.app_id());
+  if (!own_names && c < 97 && !bundle_apps.empty()) client = Pick(bundle_apps);
   if ((grant == "client_credentials" || grant == "on_behalf_of") && c < 97 && Chance(0.8)) {
     // Prefer confidential clients where E4 needs one.
     vector<string> conf;
     for (const auto& reg : b.app_registrations()) {
-      if (reg.client_type() == "confidential" && reg.app_id().rfind("client-", 0) == 0) conf.push_back(reg.app_id());
+      if (reg.client_type() == "confidential" && (!own_names || reg.app_id().rfind("client-", 0) == 0)) {
+        conf.push_back(reg.app_id());
+      }
     }
     if (!conf.empty()) client = Pick(conf);
   }

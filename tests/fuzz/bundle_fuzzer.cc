@@ -14,6 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   v1::PolicyBundle bundle;
   google::protobuf::TextFormat::Parser parser;
   parser.SetRecursionLimit(32);
+  static fuzz::SilentErrors silent;
+  parser.RecordErrorsTo(&silent);
   if (!parser.ParseFromString(std::string(reinterpret_cast<const char*>(data), size), &bundle)) return 0;
   const std::vector<BundleProblem> problems = ValidateBundle(bundle);
   absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompilePolicy(bundle);

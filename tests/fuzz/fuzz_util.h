@@ -4,6 +4,8 @@
 #ifndef CONSENT_TESTS_FUZZ_FUZZ_UTIL_H_
 #define CONSENT_TESTS_FUZZ_FUZZ_UTIL_H_
 
+#include <google/protobuf/io/tokenizer.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,14 @@
 
 namespace consent {
 namespace fuzz {
+
+// Swallows text-format parse errors (protobuf logs them to stderr otherwise,
+// which slows fuzzing down).
+class SilentErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+};
 
 // A compiled bundle and its source.
 struct Loaded {

@@ -24,6 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (head & 1) {
     google::protobuf::TextFormat::Parser parser;
     parser.SetRecursionLimit(32);
+    static fuzz::SilentErrors silent;
+    parser.RecordErrorsTo(&silent);
     if (!parser.ParseFromString(in.Rest(), &request)) return 0;
   } else {
     request = fuzz::DecodeRequest(loaded.bundle, &in);

@@ -167,8 +167,11 @@ ScanSummary BundleManager::ScanNow() {
   summary.files = static_cast<int>(present.size());
   const absl::flat_hash_set<std::string> present_set(present.begin(), present.end());
 
+  // A directory that cannot be listed (removed, permissions, a volume being
+  // remounted) is not taken as the deletion of every bundle: tenants keep
+  // serving their last good version until a listing succeeds.
   std::vector<std::string> vanished;
-  {
+  if (listing_error.empty()) {
     absl::MutexLock lock(&mu_);
     for (const auto& [path, state] : files_) {
       if (!present_set.contains(path)) vanished.push_back(path);

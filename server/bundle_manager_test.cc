@@ -271,6 +271,22 @@ TEST_F(BundleManagerTest, BundleReappearingWithinGraceKeepsServing) {
   EXPECT_FALSE(FileStatus(manager->Files(), a)->deleted_at.has_value());
 }
 
+// An unlistable directory is not the deletion of every bundle.
+TEST_F(BundleManagerTest, UnlistableDirectoryKeepsServing) {
+  Write("a.bundle.textproto", Bundle("t-a", "v1"));
+  auto manager = Manager(absl::ZeroDuration());
+  manager->ScanNow();
+  const fs::path moved = dir_.string() + ".moved";
+  fs::remove_all(moved);
+  fs::rename(dir_, moved);
+  EXPECT_EQ(manager->ScanNow().removed, 0);
+  EXPECT_THAT(store_.Get("t-a"), NotNull());
+  EXPECT_EQ(LogLinesContaining("cannot list").size(), 1u);
+  fs::rename(moved, dir_);
+  manager->ScanNow();
+  EXPECT_THAT(store_.Get("t-a"), NotNull());
+}
+
 // A change to an imported file reloads every bundle importing it.
 TEST_F(BundleManagerTest, ImportChangeReloadsEveryImporter) {
   const std::string policy_p1 =

@@ -122,6 +122,7 @@ absl::Status PolicyServer::Start() {
   PolicyServiceOptions service_options;
   service_options.max_batch_size = options_.max_batch_size;
   service_options.now = options_.rpc_clock;
+  service_options.before_evaluate_for_testing = options_.before_evaluate_for_testing;
   service_ = std::make_unique<PolicyServiceImpl>(std::move(service_options), &store_,
                                                  bundles_.get(), decision_log_.get());
 

@@ -68,6 +68,7 @@ struct PolicyServerOptions {
   // clock (null = real clocks).
   std::function<absl::Time()> clock;
   std::function<std::chrono::system_clock::time_point()> rpc_clock;
+  std::function<void(const v1::TokenRequest&)> before_evaluate_for_testing;
 };
 
 class PolicyServer {

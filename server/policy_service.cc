@@ -116,6 +116,7 @@ void PolicyServiceImpl::Decide(const v1::TokenRequest& request, v1::Decision* de
   }
   decision->Clear();
   try {
+    if (options_.before_evaluate_for_testing) options_.before_evaluate_for_testing(request);
     if (tl_context == nullptr) tl_context = std::make_unique<EvalContext>();
     const DecisionView& view = snap->policy->Evaluate(request, tl_context.get());
     DecisionViewToProto(view, decision);

@@ -42,6 +42,10 @@ struct PolicyServiceOptions {
   // Clock for deadline checks; null = std::chrono::system_clock::now. Tests
   // substitute a fake.
   std::function<std::chrono::system_clock::time_point()> now;
+  // Test hook: runs inside the evaluation's fault barrier, before the engine
+  // (a test throws from it to check that faults fail closed). Null in
+  // production.
+  std::function<void(const v1::TokenRequest&)> before_evaluate_for_testing;
 };
 
 class PolicyServiceImpl final : public v1::PolicyService::CallbackService {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -118,7 +119,9 @@ TEST_F(PolicydTest, UnknownTenantIsE1Decision) {
     EXPECT_EQ(d.error_code(), 90002);
     EXPECT_FALSE(d.has_token());
     EXPECT_THAT(d.explanation().rules(), ::testing::ElementsAre("E1"));
-    if (!tenant.empty()) EXPECT_THAT(d.error_description(), HasSubstr("'t-unknown'"));
+    if (!tenant.empty()) {
+      EXPECT_THAT(d.error_description(), HasSubstr("'t-unknown'"));
+    }
     EXPECT_EQ(response.bundle_version(), "");
   }
   // Tenant ids route case-insensitively (SPEC §0).
@@ -408,6 +411,37 @@ TEST_F(PolicydTest, NoopDoesNothing) {
   for (uint64_t c : counts) EXPECT_EQ(c, 0u);
 }
 
+// An internal fault while evaluating fails closed: UNAVAILABLE/server_error,
+// never a token, never an RPC error; the next call is served normally.
+TEST_F(PolicydTest, EvaluationFaultFailsClosed) {
+  server::PolicyServerOptions options = TestOptions(dir_);
+  options.before_evaluate_for_testing = [](const v1::TokenRequest& request) {
+    if (request.client_id() == "boom") throw std::runtime_error("injected fault");
+  };
+  Start(options);
+  v1::TokenRequest faulty = Request(kTenant, "User.Read");
+  faulty.set_client_id("boom");
+  grpc::Status status;
+  v1::EvaluateResponse response = Evaluate(faulty, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.decision().outcome(), v1::UNAVAILABLE);
+  EXPECT_EQ(response.decision().error(), "server_error");
+  EXPECT_FALSE(response.decision().has_token());
+
+  v1::BatchEvaluateRequest batch;
+  *batch.add_requests() = faulty;
+  *batch.add_requests() = Request(kTenant, "User.Read");
+  v1::BatchEvaluateResponse batch_response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->BatchEvaluate(&context, batch, &batch_response).ok());
+  ASSERT_EQ(batch_response.results_size(), 2);
+  EXPECT_EQ(batch_response.results(0).decision().outcome(), v1::UNAVAILABLE);
+  EXPECT_EQ(batch_response.results(1).decision().outcome(), v1::ISSUE);
+
+  EXPECT_EQ(Evaluate(Request(kTenant, "User.Read"), &status).decision().outcome(), v1::ISSUE);
+  EXPECT_EQ(server_->service().OutcomeCounts()[v1::UNAVAILABLE], 2u);
+}
+
 // Before the first load has finished the service refuses, fail closed.
 TEST(PolicyServiceTest, NotLoadedYetIsUnavailable) {
   SnapshotStore store;
@@ -567,12 +601,12 @@ TEST_F(PolicydTest, ReloadWhileCallsRun) {
   EXPECT_THAT(after_invalid.bundles(0).last_reload_error(), HasSubstr("urgent"));
   EXPECT_FALSE(after_invalid.bundles(0).last_reload_error_at().empty());
   const int calls_before_delete = calls.load();
-  EXPECT_TRUE(Eventually([&] { return calls.load() > calls_before_delete + 50; }));
+  EXPECT_TRUE(Eventually([&] { return calls.load() > calls_before_delete + 20; }, 60));
   // 3. A deleted bundle stops its tenant (grace 0 here), and only it.
   fs::remove(bundle_path_);
   EXPECT_TRUE(Eventually([&] { return saw_unknown.load(); }));
   const int calls_after_delete = calls.load();
-  EXPECT_TRUE(Eventually([&] { return calls.load() > calls_after_delete + 50; }));
+  EXPECT_TRUE(Eventually([&] { return calls.load() > calls_after_delete + 20; }, 60));
   stop = true;
   for (std::thread& t : clients) t.join();
   EXPECT_EQ(failures.load(), 0);
@@ -615,12 +649,12 @@ TEST_F(PolicydTest, ShutdownWhileBusy) {
       }
     });
   }
-  EXPECT_TRUE(Eventually([&] { return ok.load() > 100; }));
+  EXPECT_TRUE(Eventually([&] { return ok.load() > 20; }, 60));
   server_->Shutdown(absl::Seconds(5));
   EXPECT_TRUE(Eventually([&] { return refused.load() > 0; }));
   stop = true;
   for (std::thread& t : clients) t.join();
-  EXPECT_GT(ok.load(), 100);
+  EXPECT_GT(ok.load(), 20);
   EXPECT_EQ(other.load(), 0);
   EXPECT_EQ(wrong.load(), 0);
   server_->Shutdown(absl::Seconds(5));  // idempotent

@@ -81,8 +81,8 @@ def main(argv):
     ev.add_argument("--scope", default="User.Read")
     ev.add_argument("--grant_type", default="interactive")
     ev.add_argument("--now", help="RFC 3339 UTC; default: the current time")
-    ev.add_argument("--authenticated", action="store_true", default=True,
-                    help="the client authenticated (confidential clients)")
+    ev.add_argument("--unauthenticated", action="store_true",
+                    help="the client did not authenticate (public clients); default: it did")
     args = parser.parse_args(argv)
 
     request_pb2, service_pb2, service_pb2_grpc, health_pb2, health_pb2_grpc = load_stubs(args.stubs)
@@ -111,7 +111,7 @@ def main(argv):
                 "%Y-%m-%dT%H:%M:%SZ")
             request = request_pb2.TokenRequest(
                 tenant=args.tenant, now=now, grant_type=args.grant_type,
-                client_id=args.client, client_authenticated=args.authenticated,
+                client_id=args.client, client_authenticated=not args.unauthenticated,
                 scope=args.scope, user=request_pb2.User(id=args.user))
         reply = stub.Evaluate(service_pb2.EvaluateRequest(request=request), timeout=args.timeout)
         print(json_format.MessageToJson(reply, preserving_proto_field_name=True))

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -87,12 +89,18 @@ bool IsBareChar(char c) {
 }  // namespace
 
 std::optional<DeviceAttr> ParseDeviceAttr(absl::string_view name) {
-  for (int i = 0; i < 14; ++i) {
-    if (absl::EqualsIgnoreCase(name, kAttrNames[i])) return static_cast<DeviceAttr>(i);
-  }
-  for (int i = 0; i < 15; ++i) {
-    if (absl::EqualsIgnoreCase(name, kExtensionNames[i])) return static_cast<DeviceAttr>(14 + i);
-  }
+  // Built once; probed with the request's key, no copy (heterogeneous).
+  static const auto* const kByName = [] {
+    auto* m = new absl::flat_hash_map<std::string, DeviceAttr, internal::CaseInsensitiveHash,
+                                      internal::CaseInsensitiveEq>();
+    for (int i = 0; i < 14; ++i) m->emplace(std::string(kAttrNames[i]), static_cast<DeviceAttr>(i));
+    for (int i = 0; i < 15; ++i) {
+      m->emplace(std::string(kExtensionNames[i]), static_cast<DeviceAttr>(14 + i));
+    }
+    return m;
+  }();
+  auto it = kByName->find(name);
+  if (it != kByName->end()) return it->second;
   return std::nullopt;
 }
 

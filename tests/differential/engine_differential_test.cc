@@ -10,6 +10,9 @@
 // distinct disagreements to shrink and print (default 5), DIFFERENTIAL_FILTER
 // only those whose signature contains the given text.
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <iostream>
@@ -17,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "engine/policy_engine.h"
 #include "gtest/gtest.h"
 #include "tests/differential/random_policy.h"
@@ -70,6 +74,77 @@ std::string Signature(const v1::Decision& engine, const v1::Decision& ref) {
     if (x.SerializeAsString() != y.SerializeAsString()) sig += " " + f->name();
   }
   return sig;
+}
+
+// RecordConsentResult with its lists in a canonical order (the contract does
+// not order them).
+v1::RecordConsentResult Sorted(v1::RecordConsentResult r) {
+  auto key = [](const v1::GrantWrite& g) {
+    return absl::AsciiStrToLower(g.client_app_id() + "|" + g.resource_app_id() + "|" + g.consent_type() +
+                                 "|" + g.principal_id());
+  };
+  std::sort(r.mutable_grants()->begin(), r.mutable_grants()->end(),
+            [&](const v1::GrantWrite& a, const v1::GrantWrite& b) { return key(a) < key(b); });
+  auto akey = [](const v1::AppRoleAssignmentWrite& a) {
+    return absl::AsciiStrToLower(a.client_app_id() + "|" + a.resource_app_id() + "|" + a.app_role_id());
+  };
+  std::sort(r.mutable_app_role_assignments()->begin(), r.mutable_app_role_assignments()->end(),
+            [&](const v1::AppRoleAssignmentWrite& a, const v1::AppRoleAssignmentWrite& b) {
+              return akey(a) < akey(b);
+            });
+  std::sort(r.mutable_create_service_principals()->begin(), r.mutable_create_service_principals()->end());
+  return r;
+}
+
+std::string StatusName(const std::string& reference_status) {
+  if (reference_status.empty()) return "OK";
+  if (reference_status == "InvalidArgument") return "INVALID_ARGUMENT";
+  if (reference_status == "PermissionDenied") return "PERMISSION_DENIED";
+  if (reference_status == "FailedPrecondition") return "FAILED_PRECONDITION";
+  return reference_status;
+}
+
+// Compares the engine's and the reference's RecordConsent on `rc`; empty
+// when they agree, else a report.
+std::string CompareRecord(const CompiledPolicy& policy, const v1::PolicyBundle& bundle,
+                          const v1::RecordConsentRequest& rc) {
+  const absl::StatusOr<v1::RecordConsentResult> engine = policy.RecordConsent(rc);
+  const reference::RecordOutcome ref = reference::RecordConsent(bundle, rc);
+  const std::string engine_status = absl::StatusCodeToString(engine.status().code());
+  const std::string ref_status = StatusName(ref.status);
+  if (engine_status != ref_status) {
+    return "status: engine " + engine_status + " (" + std::string(engine.status().message()) +
+           "), reference " + ref_status;
+  }
+  if (!engine.ok()) return "";
+  const v1::RecordConsentResult a = Sorted(*engine), b = Sorted(ref.result);
+  if (google::protobuf::util::MessageDifferencer::Equals(a, b)) return "";
+  return "engine:    " + a.ShortDebugString() + "\nreference: " + b.ShortDebugString();
+}
+
+// A random R3 admin grant over `bundle`'s apps and permissions.
+v1::RecordConsentRequest RandomAdminGrant(RandomPolicy* gen, const v1::PolicyBundle& bundle,
+                                          const v1::TokenRequest& request) {
+  v1::RecordConsentRequest rc;
+  rc.set_kind("admin_grant");
+  *rc.mutable_actor() = request.user();
+  static const std::vector<std::string> kRoles = {"Global Administrator", "Application Administrator",
+                                                  "Cloud Application Administrator", "cr-all", "Helpdesk"};
+  if (gen->Chance(0.6)) rc.mutable_actor()->add_roles(gen->Pick(kRoles));
+  rc.set_client_app_id(request.client_id());
+  const int n = gen->Uniform(3);
+  for (int i = 0; i < n && bundle.resources_size() > 0; ++i) {
+    const v1::ResourceApi& api = bundle.resources(gen->Uniform(bundle.resources_size()));
+    if (api.scopes_size() > 0 && gen->Chance(0.6)) {
+      rc.add_delegated(api.app_id() + "/" + api.scopes(gen->Uniform(api.scopes_size())).value());
+    } else if (api.app_roles_size() > 0) {
+      v1::AppRoleRef* ref = rc.add_app_roles();
+      ref->set_resource_app_id(api.app_id());
+      ref->set_value(api.app_roles(gen->Uniform(api.app_roles_size())).value());
+    }
+  }
+  if (gen->Chance(0.05)) rc.add_delegated("api://nowhere/x");
+  return rc;
 }
 
 struct Pair {
@@ -127,6 +202,9 @@ TEST(EngineDifferential, EngineAgreesWithReference) {
   const long max_repro = EnvOr("DIFFERENTIAL_REPRODUCERS", 5);
   const int per_bundle = 25;
   long ran = 0, disagreements = 0, compile_failures = 0, path_mismatches = 0;
+  long record_pairs = 0, record_disagreements = 0;
+  std::map<std::string, long> record_signatures;
+  std::map<std::string, std::string> record_examples;
   std::map<std::string, long> outcomes, signatures;
   std::map<std::string, std::pair<v1::PolicyBundle, v1::TokenRequest>> examples;
   EvalContext context;
@@ -158,6 +236,29 @@ TEST(EngineDifferential, EngineAgreesWithReference) {
       const v1::Decision ref = reference::Evaluate(bundle, request);
       ++outcomes[v1::Outcome_Name(ref.outcome())];
       const std::string diff = reference::DiffDecisions(ref, engine);
+      // §3.10: record the prompt (sometimes with the wrong kind), and now and
+      // then an R3 admin grant.
+      std::vector<v1::RecordConsentRequest> records;
+      if (diff.empty() && (ref.outcome() == v1::CONSENT_PROMPT_USER || ref.outcome() == v1::CONSENT_PROMPT_ADMIN)) {
+        v1::RecordConsentRequest rc;
+        const bool user = ref.outcome() == v1::CONSENT_PROMPT_USER;
+        rc.set_kind(gen.Chance(0.9) == user ? "user_prompt" : "admin_prompt");
+        rc.set_org_wide(gen.Chance(0.5));
+        *rc.mutable_request() = request;
+        records.push_back(rc);
+      }
+      if (request.has_user() && gen.Chance(0.05)) records.push_back(RandomAdminGrant(&gen, bundle, request));
+      for (const v1::RecordConsentRequest& rc : records) {
+        ++record_pairs;
+        const std::string record_diff = CompareRecord(**policy, bundle, rc);
+        if (record_diff.empty()) continue;
+        ++record_disagreements;
+        const std::string sig = "RecordConsent " + rc.kind() + ": " + record_diff.substr(0, record_diff.find(':'));
+        if (record_signatures[sig]++ == 0) {
+          record_examples[sig] = "bundle {\n" + Indent(Text(bundle)) + "}\nrecord_consent_request {\n" +
+                                 Indent(Text(rc)) + "}\n" + record_diff + "\n";
+        }
+      }
       if (diff.empty()) continue;
       ++disagreements;
       const std::string sig = Signature(engine, ref);
@@ -176,6 +277,15 @@ TEST(EngineDifferential, EngineAgreesWithReference) {
     if (printed++ >= max_repro) break;
     PrintReproducer(kv.first, kv.second.first, kv.second.second);
   }
+  std::cout << "RecordConsent compared: " << record_pairs << ", disagreements: " << record_disagreements << "\n";
+  for (const auto& kv : record_signatures) std::cout << "  " << kv.second << "  " << kv.first << "\n";
+  long record_printed = 0;
+  for (const auto& kv : record_examples) {
+    if (filter != nullptr && kv.first.find(filter) == std::string::npos) continue;
+    if (record_printed++ >= max_repro) break;
+    std::cout << "\n===== RECORD DISAGREEMENT [" << kv.first << "]\n" << kv.second << "=====\n";
+  }
+  EXPECT_EQ(record_disagreements, 0) << "RecordConsent: see the reproducers above";
   EXPECT_EQ(compile_failures, 0);
   EXPECT_EQ(path_mismatches, 0);
   EXPECT_EQ(disagreements, 0) << "see the reproducers above";

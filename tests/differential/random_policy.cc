@@ -295,8 +295,16 @@ void RandomPolicy::AddGrantPolicies(v1::PolicyBundle* b) {
   exo->set_permission_type("delegated");
   exo->set_resource_application(kExo);
   exo->add_permission_values("EAS.AccessAsUser.All");
-  add("microsoft-company-admin")->add_includes()->set_permission_type("delegated");
-  add("microsoft-application-admin")->add_includes()->set_permission_type("delegated");
+  // SPEC §4's authority rows as data (as policies/builtin/microsoft.textproto).
+  v1::PermissionGrantPolicy* company = add("microsoft-company-admin");
+  company->add_includes()->set_permission_type("delegated");
+  company->add_includes()->set_permission_type("application");
+  v1::PermissionGrantPolicy* app_admin = add("microsoft-application-admin");
+  app_admin->add_includes()->set_permission_type("delegated");
+  app_admin->add_includes()->set_permission_type("application");
+  v1::PermissionGrantConditionSet* no_graph_roles = app_admin->add_excludes();
+  no_graph_roles->set_permission_type("application");
+  no_graph_roles->set_resource_application(kGraphAppId);
   vector<string> ids = {"microsoft-user-default-legacy", "microsoft-user-default-low",
                         "microsoft-user-default-recommended"};
   const int custom = Uniform(4);

@@ -1469,26 +1469,34 @@ class Evaluator {
 
   // ---- step 5: consent ---------------------------------------------------
   struct Event {
-    const v1::DelegatedScope* scope;
+    const v1::DelegatedScope* scope;  // delegated permission, or
     string resource;
     string client;
+    const v1::AppRole* role = nullptr;  // application permission (R3)
   };
   bool ConditionSetMatches(const v1::PermissionGrantConditionSet& cs, const Event& e) const {
-    if (IEq(cs.permission_type(), "application")) return false;
-    if (IEq(cs.permission_type(), "delegatedUserConsentable") && e.scope->admin_only()) return false;
-    if (!IEq(cs.permission_type(), "delegated") &&
-        !IEq(cs.permission_type(), "delegatedUserConsentable")) {
-      return false;
+    if (e.role != nullptr) {
+      if (!IEq(cs.permission_type(), "application")) return false;
+    } else {
+      if (IEq(cs.permission_type(), "application")) return false;
+      if (IEq(cs.permission_type(), "delegatedUserConsentable") && e.scope->admin_only()) return false;
+      if (!IEq(cs.permission_type(), "delegated") &&
+          !IEq(cs.permission_type(), "delegatedUserConsentable")) {
+        return false;
+      }
     }
+    const string classification = e.role != nullptr ? string() : e.scope->classification();
+    const string id = e.role != nullptr ? e.role->id() : e.scope->id();
+    const string value = e.role != nullptr ? e.role->value() : e.scope->value();
     if (!cs.permission_classification().empty() && !IEq(cs.permission_classification(), "all") &&
-        !IEq(cs.permission_classification(), e.scope->classification())) {
+        !IEq(cs.permission_classification(), classification)) {
       return false;
     }
     const bool ids_all = cs.permissions_size() == 0 || ContainsIR(cs.permissions(), "all");
     if (!(ids_all && cs.permission_values_size() == 0)) {
       bool listed = cs.permissions_size() > 0 &&
-                    (ContainsIR(cs.permissions(), "all") || ContainsIR(cs.permissions(), e.scope->id()));
-      if (cs.permission_values_size() > 0 && ContainsIR(cs.permission_values(), e.scope->value())) {
+                    (ContainsIR(cs.permissions(), "all") || ContainsIR(cs.permissions(), id));
+      if (cs.permission_values_size() > 0 && ContainsIR(cs.permission_values(), value)) {
         listed = true;
       }
       if (!listed) return false;
@@ -1618,6 +1626,7 @@ class Evaluator {
         t6_fail_ = true;
       }
     }
+    m_ = m;
     if (m.empty()) return true;
     // N4.
     if (!interactive_) {
@@ -1792,6 +1801,195 @@ class Evaluator {
     return true;
   }
 
+  // ---- §3.10 recording -----------------------------------------------------
+ public:
+  const vector<Perm>& missing() const { return m_; }
+
+  // Merges `values` (canonical) into `existing` scope text: known values in
+  // their canonical spelling, unknown ones kept as written; sorted (§0).
+  string Merge(const string& resource, const vector<string>& existing, const vector<string>& values) const {
+    vector<string> all;
+    for (const string& v : existing) {
+      const v1::DelegatedScope* s = nullptr;
+      if (const v1::ResourceApi* api = FindApi(resource)) {
+        for (const auto& sc : api->scopes()) {
+          if (IEq(sc.value(), v)) s = &sc;
+        }
+      }
+      all.push_back(s ? s->value() : v);
+    }
+    for (const string& v : values) all.push_back(v);
+    SortUniqueI(&all);
+    return JoinSpace(all);
+  }
+  vector<string> TenantWide(const string& client, const string& res) const {
+    vector<string> out;
+    for (const auto& g : b_.tenant_wide_grants()) {
+      if (IEq(g.client_app_id(), client) && IEq(g.resource_app_id(), res)) {
+        for (const string& v : SplitSpaces(g.scope())) out.push_back(v);
+      }
+    }
+    return out;
+  }
+  vector<string> UserGrants(const v1::User& u, const string& client, const string& res) const {
+    vector<string> out;
+    for (const auto& g : u.grants()) {
+      if (IEq(g.client_app_id(), client) && IEq(g.resource_app_id(), res)) {
+        for (const string& v : SplitSpaces(g.scope())) out.push_back(v);
+      }
+    }
+    return out;
+  }
+  string CanonApp(const string& app) const {
+    if (const v1::ServicePrincipal* sp = FindSp(app)) return sp->app_id();
+    if (const v1::AppRegistration* reg = FindReg(app)) return reg->app_id();
+    return app;
+  }
+
+  // R1, R2: `kind` user_prompt / admin_prompt; this evaluator ran the request.
+  // Returns false with `status` set ("FailedPrecondition", ...) on refusal.
+  bool RecordPrompt(const v1::RecordConsentRequest& rc, v1::RecordConsentResult* out, string* status) {
+    const bool user = IEq(rc.kind(), "user_prompt");
+    const v1::Outcome want = user ? v1::CONSENT_PROMPT_USER : v1::CONSENT_PROMPT_ADMIN;
+    if (d_.outcome() != want) {
+      *status = "FailedPrecondition";
+      return false;
+    }
+    // One write per (client, resource), in order of first appearance in M.
+    vector<std::pair<string, string>> keys;
+    for (const Perm& p : m_) {
+      bool seen = false;
+      for (const auto& k : keys) seen = seen || (IEq(k.first, p.client) && IEq(k.second, p.resource));
+      if (!seen) keys.emplace_back(p.client, p.resource);
+    }
+    const bool org_wide = !user && rc.org_wide();
+    for (const auto& k : keys) {
+      vector<string> values;
+      for (const Perm& p : m_) {
+        if (IEq(p.client, k.first) && IEq(p.resource, k.second)) values.push_back(p.value);
+      }
+      v1::GrantWrite* g = out->add_grants();
+      g->set_client_app_id(CanonApp(k.first));
+      g->set_resource_app_id(CanonApp(k.second));
+      if (org_wide) {
+        g->set_consent_type("AllPrincipals");
+        g->set_scope(Merge(k.second, TenantWide(k.first, k.second), values));
+      } else {
+        g->set_consent_type("Principal");
+        g->set_principal_id(r_.user().id());
+        g->set_scope(Merge(k.second, UserGrants(r_.user(), k.first, k.second), values));
+      }
+    }
+    for (const auto& k : keys) {
+      if (FindSp(k.first) == nullptr && !ContainsIR(out->create_service_principals(), k.first)) {
+        out->add_create_service_principals(CanonApp(k.first));
+      }
+    }
+    return true;
+  }
+
+  // R3: the actor is this evaluator's request user.
+  bool RecordAdminGrant(const v1::RecordConsentRequest& rc, v1::RecordConsentResult* out, string* status) {
+    const string& client = rc.client_app_id();
+    if (client.empty() || (FindSp(client) == nullptr && FindReg(client) == nullptr)) {
+      *status = "InvalidArgument";
+      return false;
+    }
+    // Items in order (delegated, then app roles): each is validated, then
+    // its authority checked (precedence aligned with the engine).
+    const vector<string> for_all = CustomRolePolicies("managePermissionGrantsForAll.");
+    bool top = false, app_admin = false;
+    for (const auto& role : r_.user().roles()) {
+      top = top || IEq(role, "Global Administrator") || IEq(role, "Privileged Role Administrator");
+      app_admin = app_admin || IEq(role, "Cloud Application Administrator") ||
+                  IEq(role, "Application Administrator");
+    }
+    auto authorized = [&](const Event& e) {
+      bool ok = top;
+      if (e.role == nullptr) {
+        ok = ok || app_admin;
+      } else {
+        ok = ok || (app_admin && !IsGraph(e.resource));
+        const v1::ServicePrincipal* sp = FindSp(e.resource);
+        ok = ok || (sp != nullptr && !IsGraph(e.resource) && ContainsIR(sp->owners(), r_.user().id()));
+      }
+      for (const string& pid : for_all) ok = ok || PolicyAllows(pid, e);
+      return ok;
+    };
+    vector<Perm> delegated;
+    for (const string& text : rc.delegated()) {
+      const size_t slash = text.rfind('/');
+      const string ident = slash == string::npos ? string(kGraph) : text.substr(0, slash);
+      const string value = slash == string::npos ? text : text.substr(slash + 1);
+      const v1::ServicePrincipal* sp = slash == string::npos ? FindSp(kGraph) : Resolve(ident);
+      const v1::DelegatedScope* s = sp ? FindScope(sp->app_id(), value) : nullptr;
+      if (s == nullptr || value.empty()) {
+        *status = "InvalidArgument";
+        return false;
+      }
+      if (!authorized({s, sp->app_id(), client})) {
+        *status = "PermissionDenied";
+        return false;
+      }
+      delegated.push_back({client, sp->app_id(), s->value()});
+    }
+    vector<std::pair<string, const v1::AppRole*>> roles;
+    for (const auto& ref : rc.app_roles()) {
+      const v1::ServicePrincipal* sp = FindSp(ref.resource_app_id());
+      const v1::ResourceApi* api = FindApi(ref.resource_app_id());
+      const v1::AppRole* role = nullptr;
+      if (api != nullptr) {
+        for (const auto& r : api->app_roles()) {
+          if (IEq(r.value(), ref.value()) && Enabled(r) &&
+              ContainsIR(r.allowed_member_types(), "Application")) {
+            role = &r;
+          }
+        }
+      }
+      if (sp == nullptr || role == nullptr) {
+        *status = "InvalidArgument";
+        return false;
+      }
+      Event e{nullptr, sp->app_id(), client};
+      e.role = role;
+      if (!authorized(e)) {
+        *status = "PermissionDenied";
+        return false;
+      }
+      roles.emplace_back(sp->app_id(), role);
+    }
+    vector<string> resources;
+    for (const Perm& p : delegated) {
+      if (!ContainsI(resources, p.resource)) resources.push_back(p.resource);
+    }
+    for (const string& res : resources) {
+      vector<string> values;
+      for (const Perm& p : delegated) {
+        if (IEq(p.resource, res)) values.push_back(p.value);
+      }
+      v1::GrantWrite* g = out->add_grants();
+      g->set_client_app_id(CanonApp(client));
+      g->set_resource_app_id(res);
+      g->set_consent_type("AllPrincipals");
+      g->set_scope(Merge(res, TenantWide(client, res), values));
+    }
+    for (const auto& r : roles) {
+      bool dup = false;
+      for (const auto& a : out->app_role_assignments()) {
+        dup = dup || (IEq(a.resource_app_id(), r.first) && IEq(a.app_role_id(), r.second->id()));
+      }
+      if (dup) continue;
+      v1::AppRoleAssignmentWrite* a = out->add_app_role_assignments();
+      a->set_client_app_id(CanonApp(client));
+      a->set_resource_app_id(r.first);
+      a->set_app_role_id(r.second->id());
+    }
+    if (FindSp(client) == nullptr) out->add_create_service_principals(CanonApp(client));
+    return true;
+  }
+
+ private:
+  vector<Perm> m_;
   const v1::PolicyBundle& b_;
   const v1::TokenRequest& r_;
   v1::Decision d_;
@@ -1826,6 +2024,26 @@ class Evaluator {
 v1::Decision Evaluate(const v1::PolicyBundle& bundle, const v1::TokenRequest& request) {
   Evaluator e(bundle, request);
   return e.Run();
+}
+
+RecordOutcome RecordConsent(const v1::PolicyBundle& bundle, const v1::RecordConsentRequest& request) {
+  RecordOutcome out;
+  if (IEq(request.kind(), "user_prompt") || IEq(request.kind(), "admin_prompt")) {
+    Evaluator e(bundle, request.request());
+    e.Run();
+    if (!e.RecordPrompt(request, &out.result, &out.status)) out.result.Clear();
+    return out;
+  }
+  if (IEq(request.kind(), "admin_grant")) {
+    v1::TokenRequest actor;
+    actor.set_tenant(bundle.tenant_id());
+    *actor.mutable_user() = request.actor();
+    Evaluator e(bundle, actor);
+    if (!e.RecordAdminGrant(request, &out.result, &out.status)) out.result.Clear();
+    return out;
+  }
+  out.status = "InvalidArgument";
+  return out;
 }
 
 }  // namespace reference

@@ -9,6 +9,8 @@
 #ifndef CONSENT_TESTS_REFERENCE_REFERENCE_EVALUATOR_H_
 #define CONSENT_TESTS_REFERENCE_REFERENCE_EVALUATOR_H_
 
+#include <string>
+
 #include "proto/bundle.pb.h"
 #include "proto/decision.pb.h"
 #include "proto/request.pb.h"
@@ -24,6 +26,16 @@ namespace v1 = ::consent::v1;
 // cannot parse) yields UNAVAILABLE/server_error, never a token.
 v1::Decision Evaluate(const v1::PolicyBundle& bundle,
                       const v1::TokenRequest& request);
+
+// SPEC §3.10 R1-R3: the writes to persist. `status` is empty on success,
+// else the absl status code name the engine should answer
+// ("InvalidArgument", "PermissionDenied", "FailedPrecondition").
+struct RecordOutcome {
+  std::string status;
+  v1::RecordConsentResult result;
+};
+RecordOutcome RecordConsent(const v1::PolicyBundle& bundle,
+                            const v1::RecordConsentRequest& request);
 
 }  // namespace reference
 }  // namespace consent

@@ -362,6 +362,71 @@ TEST(ReferenceExamples, Ex13SeveralResourcesP2P7C2) {
                  "outcome: INVALID error: 'invalid_scope' error_code: 700022");
 }
 
+// §3.10 recording, on the examples' prompts.
+void ExpectRecord(const v1::PolicyBundle& b, const std::string& request_text,
+                  const std::string& expected_status, const std::string& expected_result) {
+  const v1::RecordConsentRequest rc = Parse<v1::RecordConsentRequest>(request_text);
+  const RecordOutcome out = RecordConsent(b, rc);
+  EXPECT_EQ(out.status, expected_status) << request_text;
+  const v1::RecordConsentResult want = Parse<v1::RecordConsentResult>(expected_result);
+  EXPECT_EQ(out.result.ShortDebugString(), want.ShortDebugString()) << request_text;
+}
+
+TEST(ReferenceRecording, R1AcceptedUserPromptEx1) {
+  const v1::PolicyBundle b = Contoso();
+  const v1::TokenRequest r = Interactive("user.read Calendars.Read", Alice());
+  ExpectRecord(b, "kind: 'user_prompt' request { " + r.ShortDebugString() + " }", "",
+               "grants { client_app_id: 'app-expense' resource_app_id: "
+               "'00000003-0000-0000-c000-000000000000' consent_type: 'Principal' "
+               "principal_id: 'alice' scope: 'Calendars.Read' }");
+  // Not a user prompt: nothing to accept.
+  ExpectRecord(b, "kind: 'admin_prompt' request { " + r.ShortDebugString() + " }",
+               "FailedPrecondition", "");
+}
+
+TEST(ReferenceRecording, R1CreatesForeignClientSpEx5) {
+  v1::TokenRequest r = Interactive("openid User.Read", Bob(Grant("app-sketchy", kGraph, "email")));
+  r.set_client_id("app-sketchy");
+  ExpectRecord(Contoso(), "kind: 'user_prompt' request { " + r.ShortDebugString() + " }", "",
+               "grants { client_app_id: 'app-sketchy' resource_app_id: "
+               "'00000003-0000-0000-c000-000000000000' consent_type: 'Principal' "
+               "principal_id: 'bob' scope: 'email openid User.Read' } "
+               "create_service_principals: 'app-sketchy'");
+}
+
+TEST(ReferenceRecording, R2AdminPromptEx3) {
+  const v1::PolicyBundle b = Contoso();
+  const v1::TokenRequest r = Interactive("Group.Read.All", Ravi());
+  ExpectRecord(b, "kind: 'admin_prompt' org_wide: true request { " + r.ShortDebugString() + " }", "",
+               "grants { client_app_id: 'app-expense' resource_app_id: "
+               "'00000003-0000-0000-c000-000000000000' consent_type: 'AllPrincipals' "
+               "scope: 'Group.Read.All User.Read' }");
+  ExpectRecord(b, "kind: 'admin_prompt' request { " + r.ShortDebugString() + " }", "",
+               "grants { client_app_id: 'app-expense' resource_app_id: "
+               "'00000003-0000-0000-c000-000000000000' consent_type: 'Principal' "
+               "principal_id: 'ravi' scope: 'Group.Read.All' }");
+}
+
+TEST(ReferenceRecording, R3AdminGrantAuthority) {
+  const v1::PolicyBundle b = Contoso();
+  // Application Administrator: delegated and non-Graph app roles (§4).
+  ExpectRecord(b,
+               "kind: 'admin_grant' actor { id: 'ravi' roles: 'Application Administrator' } "
+               "client_app_id: 'app-mobile' delegated: 'api://payroll/Payroll.Approve' "
+               "app_roles { resource_app_id: 'app-payroll' value: 'Payroll.Sync' }",
+               "",
+               "grants { client_app_id: 'app-mobile' resource_app_id: 'app-payroll' "
+               "consent_type: 'AllPrincipals' scope: 'Payroll.Approve' } "
+               "app_role_assignments { client_app_id: 'app-mobile' resource_app_id: 'app-payroll' "
+               "app_role_id: 'role-payroll-sync' }");
+  ExpectRecord(b, "kind: 'admin_grant' actor { id: 'alice' } client_app_id: 'app-mobile' "
+                  "delegated: 'User.Read'",
+               "PermissionDenied", "");
+  ExpectRecord(b, "kind: 'admin_grant' actor { id: 'ravi' roles: 'Global Administrator' } "
+                  "client_app_id: 'app-mobile' delegated: 'api://payroll/Nope'",
+               "InvalidArgument", "");
+}
+
 // Rules beyond the worked examples, one case each (table-driven).
 struct RuleCase {
   const char* name;

@@ -6,6 +6,9 @@
 //
 // Exit status: 0 success; 1 invalid bundle / failed case; 2 usage or I/O
 // error. See policies/README.md.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -174,6 +177,14 @@ int Test(const std::vector<std::string>& paths, const std::string& junit_path,
 }
 
 int Main(int argc, char** argv) {
+  // Under `bazel run`, relative paths are the user's: resolve them from the
+  // directory bazel was invoked in.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY"); dir != nullptr) {
+    if (chdir(dir) != 0) {
+      std::cerr << "policyctl: cannot enter " << dir << "\n";
+      return 2;
+    }
+  }
   if (argc < 2) return Usage("missing command");
   std::string command = argv[1];
   if (command == "-h" || command == "--help" || command == "help") {

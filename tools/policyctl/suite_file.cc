@@ -1,5 +1,6 @@
 #include "tools/policyctl/suite_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -324,10 +325,15 @@ void Validate(const LoadedSuite& loaded, const TextFormat::ParseInfoTree& root,
 }  // namespace
 
 std::string ResolveRelative(absl::string_view file, absl::string_view relative) {
-  if (absl::StartsWith(relative, "/")) return std::string(relative);
+  std::string joined;
   size_t slash = file.rfind('/');
-  if (slash == absl::string_view::npos) return std::string(relative);
-  return absl::StrCat(file.substr(0, slash + 1), relative);
+  if (absl::StartsWith(relative, "/") || slash == absl::string_view::npos) {
+    joined = std::string(relative);
+  } else {
+    joined = absl::StrCat(file.substr(0, slash + 1), relative);
+  }
+  // One spelling per file: coverage is keyed by the bundle path.
+  return std::filesystem::path(joined).lexically_normal().string();
 }
 
 absl::StatusOr<LoadedSuite> ParseSuite(absl::string_view text,

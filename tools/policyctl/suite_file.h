@@ -53,7 +53,8 @@ absl::StatusOr<LoadedSuite> ParseSuite(absl::string_view text,
 // line and column.
 absl::StatusOr<v1::PolicyBundle> LoadOverlayFile(const std::string& path);
 
-// Resolves `relative` against the directory of `file`.
+// Resolves `relative` against the directory of `file`, lexically normalized
+// ("a/b/../c" -> "a/c").
 std::string ResolveRelative(absl::string_view file, absl::string_view relative);
 
 // The suite's fixtures, as `record` steps change them. Not thread-safe.

@@ -177,7 +177,8 @@ TEST(SuiteFileTest, MissingFileIsNotFound) {
 }
 
 TEST(SuiteFileTest, ResolveRelative) {
-  EXPECT_EQ(ResolveRelative("a/b/c.txt", "../d"), "a/b/../d");
+  EXPECT_EQ(ResolveRelative("a/b/c.txt", "../d"), "a/d");
+  EXPECT_EQ(ResolveRelative("a/b/c.txt", "./x/../d"), "a/b/d");
   EXPECT_EQ(ResolveRelative("c.txt", "d"), "d");
   EXPECT_EQ(ResolveRelative("a/c.txt", "/abs"), "/abs");
 }

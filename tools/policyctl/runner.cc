@@ -106,6 +106,7 @@ JunitSuite SuiteRunner::Run(const std::string& path, RunTotals* totals) {
     std::string detail;   // diff or error
     std::string actual;   // decision + explanation
     std::string message;  // one line
+    std::string request_text;  // the built request, on failure
 
     v1::PolicyBundle effective = state;
     std::shared_ptr<const CompiledPolicy> policy;
@@ -154,6 +155,7 @@ JunitSuite SuiteRunner::Run(const std::string& path, RunTotals* totals) {
         message = "cannot build the request";
         detail = std::string(request.status().message());
       } else {
+        request_text = request->ShortDebugString();
         v1::Decision decision = policy->Evaluate(*request);
         if (coverage_ != nullptr) {
           coverage_->Observe(coverage_key, effective, decision);
@@ -212,6 +214,10 @@ JunitSuite SuiteRunner::Run(const std::string& path, RunTotals* totals) {
         absl::StrAppend(&text, "  known issue: ", c.known_issue(), "\n");
       }
       absl::StrAppend(&text, "  ", message, ":\n", Indent(detail, "    "));
+      if (!request_text.empty()) {
+        absl::StrAppend(&text, "  request (after fixtures and templates):\n    ",
+                        request_text, "\n");
+      }
       if (!actual.empty()) absl::StrAppend(&text, "  actual decision:\n", actual);
       *out_ << "FAIL " << junit.name << ": " << c.name() << "\n" << text;
       result.failure_message = message;

@@ -5,7 +5,8 @@
 // request, compile the case's effective bundle (cached per distinct bundle),
 // evaluate, compare, optionally record consent and carry the result forward
 // (proto/suite.proto). Prints PASS/FAIL per case; a failure shows the
-// expected-vs-actual diff, the actual decision and its explanation.
+// expected-vs-actual diff, the request as built, the actual decision and its
+// explanation.
 #ifndef CONSENT_TOOLS_POLICYCTL_RUNNER_H_
 #define CONSENT_TOOLS_POLICYCTL_RUNNER_H_
 

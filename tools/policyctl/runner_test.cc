@@ -148,6 +148,7 @@ TEST_F(RunnerTest, PassFailDiffExplanationRecordAndOverlays) {
   EXPECT_THAT(text, HasSubstr("actual:   ISSUE\n"));
   EXPECT_THAT(text, HasSubstr("token.scp  expected: User.Read\n"));
   EXPECT_THAT(text, HasSubstr("actual:   Calendars.Read User.Read\n"));
+  EXPECT_THAT(text, HasSubstr("request (after fixtures and templates):\n    tenant: \"t-test\""));
   EXPECT_THAT(text, HasSubstr("actual decision:\n    outcome: ISSUE\n"));
   EXPECT_THAT(text, HasSubstr("  explanation:\n    rules: "));
   ASSERT_EQ(junit.cases.size(), 5u);

@@ -898,16 +898,16 @@ string RandomPolicy::RandomClaims() {
       R"([1,2])",
   };
   // Mostly well-formed: the first six.
-  return Chance(0.85) ? kClaims[Uniform(6)] : Pick(kClaims);
+  return Chance(0.9) ? kClaims[Uniform(6)] : Pick(kClaims);
 }
 
 v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
   v1::TokenRequest r;
-  r.set_tenant(Chance(0.97) ? b.tenant_id() : "t-other");
+  r.set_tenant(Chance(0.98) ? b.tenant_id() : "t-other");
   r.set_now(kGeneratorNow);
   const int g = Uniform(100);
   const string grant = g < 45 ? "interactive" : g < 65 ? "refresh_token" : g < 80 ? "on_behalf_of"
-                       : g < 96 ? "client_credentials" : g < 98 ? "authorization_code" : "password";
+                       : g < 97 ? "client_credentials" : g < 99 ? "authorization_code" : "password";
   r.set_grant_type(grant);
   const int c = Uniform(100);
   string client = c < 97 ? "client-" + std::to_string(Chance(0.85) ? 1 + Uniform(4) : 5)

@@ -8,8 +8,33 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace consent;
   if (size == 0) return 0;
-  const fuzz::Loaded& base = fuzz::Bundles()[0];
-  v1::PolicyBundle bundle = base.bundle;
+  // A minimal bundle keeps compilation (and so fuzzing) fast.
+  static const v1::PolicyBundle* minimal = [] {
+    auto* b = new v1::PolicyBundle;
+    b->set_tenant_id("t-fuzz");
+    for (const char* app : {"00000003-0000-0000-c000-000000000000", "app-client"}) {
+      v1::AppRegistration* reg = b->add_app_registrations();
+      reg->set_app_id(app);
+      reg->set_home_tenant("t-fuzz");
+      b->add_service_principals()->set_app_id(app);
+    }
+    v1::ResourceApi* graph = b->add_resources();
+    graph->set_app_id("00000003-0000-0000-c000-000000000000");
+    v1::DelegatedScope* openid = graph->add_scopes();
+    openid->set_id("openid");
+    openid->set_value("openid");
+    for (const char* id : {"microsoft-company-admin", "microsoft-application-admin"}) {
+      v1::PermissionGrantPolicy* p = b->add_permission_grant_policies();
+      p->set_id(id);
+      p->add_includes()->set_permission_type("delegated");
+    }
+    v1::TenantWideGrant* g = b->add_tenant_wide_grants();
+    g->set_client_app_id("app-client");
+    g->set_resource_app_id("00000003-0000-0000-c000-000000000000");
+    g->set_scope("openid");
+    return b;
+  }();
+  v1::PolicyBundle bundle = *minimal;
   v1::ConditionalAccessPolicy* p = bundle.add_conditional_access_policies();
   p->set_id("fuzz-device-filter");
   p->set_state((data[0] & 1) ? "enabled" : "enabledForReportingButNotEnforced");
@@ -25,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.set_tenant(bundle.tenant_id());
     r.set_now("2025-03-03T10:00:00Z");
     r.set_grant_type("interactive");
-    r.set_client_id(bundle.app_registrations(0).app_id());
+    r.set_client_id("app-client");
     r.set_scope("openid");
     r.mutable_user()->set_id("alice");
     if (device > 0) {

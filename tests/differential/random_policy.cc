@@ -39,6 +39,18 @@ string FormatTime(int64_t seconds) {
   return buf;
 }
 
+// Random ASCII case changes: identifiers compare case-insensitively (§0).
+string FlipCase(string s, uint64_t bits) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((bits >> (i % 64)) & 1) {
+      const char c = s[i];
+      if (c >= 'a' && c <= 'z') s[i] = static_cast<char>(c - 'a' + 'A');
+      else if (c >= 'A' && c <= 'Z') s[i] = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return s;
+}
+
 void AddScope(v1::ResourceApi* api, const string& id, const string& value, bool admin,
               const string& classification) {
   v1::DelegatedScope* s = api->add_scopes();
@@ -388,7 +400,7 @@ void RandomPolicy::RandomUserPolicy(const v1::PolicyBundle& b, v1::ConditionalAc
   if (Chance(0.55)) {
     u->add_include_users("All");
   } else {
-    if (Chance(0.4)) u->add_include_users(Pick(user_ids_));
+    if (Chance(0.4)) u->add_include_users(Chance(0.1) ? FlipCase(Pick(user_ids_), Next()) : Pick(user_ids_));
     if (Chance(0.3)) u->add_include_groups(Chance(0.5) ? "g-sales" : "g-eng");
     if (Chance(0.2)) u->add_include_roles(Chance(0.5) ? "Global Administrator" : "Application Administrator");
     if (Chance(0.2)) u->add_include_users("GuestsOrExternalUsers");
@@ -419,7 +431,10 @@ void RandomPolicy::RandomUserPolicy(const v1::PolicyBundle& b, v1::ConditionalAc
       const int n = 1 + Uniform(2);
       for (int i = 0; i < n; ++i) {
         const int k = Uniform(apis + 3);
-        if (k < apis) a->add_include_applications(b.resources(k).app_id());
+        if (k < apis) {
+          a->add_include_applications(Chance(0.1) ? FlipCase(b.resources(k).app_id(), Next())
+                                                  : b.resources(k).app_id());
+        }
         else if (k == apis) a->add_include_applications(kAadGraph);
         else if (k == apis + 1) a->add_include_applications("Office365");
         else a->add_include_applications("client-" + std::to_string(1 + Uniform(5)));
@@ -673,7 +688,9 @@ string RandomPolicy::ScopeToken(const v1::PolicyBundle& b, const v1::ResourceApi
       }
     }
   }
-  return Pick(idents) + (Pick(idents).back() == '/' && Chance(0.5) ? "" : "/") + value;
+  string ident = Pick(idents);
+  if (Chance(0.08)) ident = FlipCase(ident, Next());
+  return ident + (ident.back() == '/' && Chance(0.5) ? "" : "/") + value;
 }
 
 string RandomPolicy::RandomScope(const v1::PolicyBundle& b, const string& grant) {
@@ -759,6 +776,7 @@ void RandomPolicy::RandomUser(const v1::PolicyBundle& b, const string& client, c
   }
   u->set_id(Pick(ids));
   if (u->id() == "All" || u->id() == "None" || u->id() == "GuestsOrExternalUsers") u->set_id(Pick(user_ids_));
+  if (Chance(0.05)) u->set_id(FlipCase(u->id(), Next()));
   for (const auto& cr : b.custom_roles()) {
     if (Chance(0.05)) u->add_roles(cr.id());
   }
@@ -903,7 +921,7 @@ string RandomPolicy::RandomClaims() {
 
 v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
   v1::TokenRequest r;
-  r.set_tenant(Chance(0.98) ? b.tenant_id() : "t-other");
+  r.set_tenant(Chance(0.98) ? (Chance(0.05) ? FlipCase(b.tenant_id(), Next()) : b.tenant_id()) : "t-other");
   r.set_now(kGeneratorNow);
   const int g = Uniform(100);
   const string grant = g < 45 ? "interactive" : g < 65 ? "refresh_token" : g < 80 ? "on_behalf_of"
@@ -928,7 +946,7 @@ v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
     }
     if (!conf.empty()) client = Pick(conf);
   }
-  r.set_client_id(client);
+  r.set_client_id(Chance(0.05) ? FlipCase(client, Next()) : client);
   bool confidential = false;
   vector<string> client_uris;
   for (const auto& reg : b.app_registrations()) {

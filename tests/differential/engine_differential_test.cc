@@ -326,6 +326,34 @@ TEST(EngineDifferential, ExampleBundles) {
   }
 }
 
+// Reproducers of disagreements found earlier, kept as fixed cases.
+TEST(EngineDifferential, FoundDisagreements) {
+  absl::StatusOr<v1::PolicyBundle> bundle = LoadBundleFile("policies/contoso/contoso.bundle.textproto");
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompilePolicy(*bundle);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  // R3 listing the same app role twice must create one assignment.
+  v1::RecordConsentRequest rc;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"(kind: "admin_grant" actor { id: "ravi" roles: "Global Administrator" } client_app_id: "app-mobile"
+         app_roles { resource_app_id: "app-payroll" value: "Payroll.Sync" }
+         app_roles { resource_app_id: "app-payroll" value: "Payroll.Sync" })",
+      &rc));
+  EXPECT_EQ(CompareRecord(**policy, *bundle, rc), "");
+  // IPv4-mapped IPv6 session address, device attribute names, country.
+  for (const char* session : {R"(ip: "::ffff:10.1.2.3")", R"(country: "¢g")",
+                              R"(device { registered: true attributes { key: "isCompliant" value: "True" } })",
+                              R"(device { registered: true attributes { key: "extensionAttribute15" value: "x" } })"}) {
+    v1::TokenRequest r;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        std::string(R"(tenant: "t-contoso" now: "2025-03-03T10:00:00Z" grant_type: "interactive"
+           client_id: "app-expense" client_authenticated: true scope: "User.Read" user { id: "alice" }
+           session { )") + session + " }",
+        &r));
+    EXPECT_EQ(reference::DiffDecisions(reference::Evaluate(*bundle, r), (*policy)->Evaluate(r)), "") << session;
+  }
+}
+
 TEST(EngineDifferential, InvalidBundlesAreRejectedNotCrashing) {
   // Compiler robustness on deliberately faulty bundles: never crash; report
   // how many of the faults the compiler caught.

@@ -882,7 +882,7 @@ void RandomPolicy::RandomSession(v1::Session* s) {
   s->set_client_app_type(app < 60 ? "" : app < 75 ? "browser" : app < 88 ? "mobileAppsAndDesktopClients"
                          : app < 94 ? "exchangeActiveSync" : app < 99 ? "other" : "fax");
   static const vector<string> kIps = {"", "", "10.1.2.3", "192.168.1.7", "8.8.8.8", "2001:db8::5",
-                                      "2001:dead::1", "192.168.2.1"};
+                                      "2001:dead::1", "192.168.2.1", "::ffff:10.1.2.3", "2001:DB8::7"};
   s->set_ip(Chance(0.01) ? "1.2.3" : Pick(kIps));
   static const vector<string> kCountries = {"", "FR", "US", "XX", "DE"};
   s->set_country(Pick(kCountries));

@@ -1,12 +1,13 @@
 """consent_fuzzer: a libFuzzer binary plus its g++ replay test."""
 
-def consent_fuzzer(name, deps = []):
+def consent_fuzzer(name, deps = [], replay_env = {}):
     """Declares `name` (libFuzzer, --config=fuzz) and `name_replay` (cc_test).
 
     Args:
       name: the fuzzer; its source is `name.cc`, its seed corpus
         `corpus/name/`, its kept crashes `regressions/name/`.
       deps: extra dependencies of the source.
+      replay_env: environment of the replay test.
     """
     all_deps = deps + [
         ":fuzz_util",
@@ -36,5 +37,6 @@ def consent_fuzzer(name, deps = []):
             "corpus/" + name + "/**",
             "regressions/" + name + "/**",
         ]) + ["//policies:all"],
+        env = replay_env,
         deps = all_deps,
     )

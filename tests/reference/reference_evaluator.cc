@@ -383,6 +383,28 @@ class Evaluator {
       *why = "session vocabulary";
       return false;
     }
+    // Device attribute names (SPEC 2.5; the typed ones are not map keys).
+    for (const auto& kv : s.device().attributes()) {
+      static const char* kAttrs[] = {"deviceId", "displayName", "deviceOwnership", "enrollmentProfileName",
+                                     "manufacturer", "mdmAppId", "model", "operatingSystem",
+                                     "operatingSystemVersion", "profileType"};
+      bool known = false;
+      for (const char* a : kAttrs) known = known || IEq(kv.first, a);
+      for (int n = 1; n <= 15; ++n) known = known || IEq(kv.first, "extensionAttribute" + std::to_string(n));
+      if (!known) {
+        *why = "unknown device attribute " + kv.first;
+        return false;
+      }
+    }
+    // ISO 3166 alpha-2 (empty = unknown).
+    if (!s.country().empty()) {
+      const string& c = s.country();
+      auto alpha = [](char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'); };
+      if (c.size() != 2 || !alpha(c[0]) || !alpha(c[1])) {
+        *why = "bad country " + c;
+        return false;
+      }
+    }
     if (!s.ip().empty()) {
       IpAddr ip;
       if (!ParseIp(s.ip(), &ip)) {

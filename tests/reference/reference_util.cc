@@ -521,6 +521,15 @@ bool ParseIp(const std::string& s, IpAddr* out) {
   }
   if (inet_pton(AF_INET6, s.c_str(), out->bytes) != 1) return false;
   out->family = 6;
+  // IPv4-mapped (::ffff:a.b.c.d) is the IPv4 address a.b.c.d.
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMapped, kMapped + 12, out->bytes)) {
+    unsigned char v4[4];
+    std::copy(out->bytes + 12, out->bytes + 16, v4);
+    std::fill(out->bytes, out->bytes + 16, 0);
+    std::copy(v4, v4 + 4, out->bytes);
+    out->family = 4;
+  }
   return true;
 }
 

@@ -17,6 +17,8 @@
 //             rewrites --bundle_path every N ms with a new `version`, forcing
 //             hot reloads; p99 as a ratio of evaluate's, failed calls, and
 //             how many bundle versions answered.
+// The phases alternate in --rounds rounds (noop, evaluate, batch, reload,
+// noop, ...) so that bursts of load on a shared machine hit them alike.
 // Loopback only (the target must be 127.0.0.1/::1/localhost); every phase
 // is bounded by its duration; the program stops by itself.
 //
@@ -52,8 +54,9 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "policyd address (loopback only)");
 ABSL_FLAG(int, concurrency, 1, "calls in flight (closed loop)");
 ABSL_FLAG(int, channels, 1, "gRPC channels (connections) the calls spread over");
-ABSL_FLAG(double, duration_s, 5, "seconds per phase");
-ABSL_FLAG(double, warmup_s, 1, "seconds of unmeasured calls before each phase");
+ABSL_FLAG(double, duration_s, 5, "measured seconds per phase (split over rounds)");
+ABSL_FLAG(double, warmup_s, 1, "seconds of unmeasured calls per phase (split over rounds)");
+ABSL_FLAG(int, rounds, 3, "phases alternate in this many rounds (fair ratios on a noisy machine)");
 ABSL_FLAG(std::string, size, "large", "request mix: the synthetic tenant size (small, large, xlarge)");
 ABSL_FLAG(uint64_t, seed, consent::bench::kDefaultSeed, "generator seed (bundle and requests)");
 ABSL_FLAG(int, requests, 4096, "distinct requests in the stream");
@@ -87,6 +90,51 @@ struct PhaseResult {
   int versions_seen = 0;
 };
 
+// What one measured segment produced.
+struct RawRun {
+  std::vector<int64_t> latencies_ns;
+  int64_t failed = 0;
+  int64_t decisions = 0;
+  std::string first_error;
+  double seconds = 0;
+  std::vector<std::string> versions;  // distinct bundle versions that answered
+};
+
+// Percentiles and rates over the segments of one phase.
+PhaseResult Summarize(absl::string_view name, const std::vector<RawRun>& runs) {
+  PhaseResult result;
+  result.name = std::string(name);
+  std::vector<int64_t> all;
+  std::vector<std::string> versions;
+  for (const RawRun& r : runs) {
+    all.insert(all.end(), r.latencies_ns.begin(), r.latencies_ns.end());
+    result.failed += r.failed;
+    result.decisions += r.decisions;
+    result.seconds += r.seconds;
+    if (result.first_error.empty()) result.first_error = r.first_error;
+    for (const std::string& v : r.versions) {
+      if (std::find(versions.begin(), versions.end(), v) == versions.end()) versions.push_back(v);
+    }
+  }
+  std::sort(all.begin(), all.end());
+  result.calls = all.size();
+  if (result.seconds > 0) {
+    result.qps = all.size() / result.seconds;
+    result.decisions_per_s = result.decisions / result.seconds;
+  }
+  auto pct = [&](double p) {
+    if (all.empty()) return 0.0;
+    return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1e3;
+  };
+  result.p50_us = pct(0.5);
+  result.p90_us = pct(0.9);
+  result.p99_us = pct(0.99);
+  result.p999_us = pct(0.999);
+  result.max_us = all.empty() ? 0 : all.back() / 1e3;
+  result.versions_seen = versions.size();
+  return result;
+}
+
 // One closed-loop phase: `concurrency` slots, each re-issuing its call from
 // the completion callback until the deadline.
 class Phase {
@@ -103,44 +151,30 @@ class Phase {
     }
   }
 
-  PhaseResult Run(absl::string_view name, double warmup_s, double duration_s) {
-    PhaseResult result;
-    result.name = std::string(name);
+  // Runs the slots closed-loop: `warmup_s` unmeasured, then `duration_s`
+  // measured. A Phase runs once.
+  RawRun Run(double warmup_s, double duration_s) {
+    RawRun raw;
     const Clock::time_point start = Clock::now();
     measure_from_ = start + std::chrono::microseconds(static_cast<int64_t>(warmup_s * 1e6));
     deadline_ = measure_from_ + std::chrono::microseconds(static_cast<int64_t>(duration_s * 1e6));
     outstanding_.store(slots_.size());
     for (Slot& s : slots_) Issue(&s);
     done_.WaitForNotification();
-    const double seconds = std::chrono::duration<double>(deadline_ - measure_from_).count();
-    std::vector<int64_t> all;
+    raw.seconds = std::chrono::duration<double>(deadline_ - measure_from_).count();
     for (Slot& s : slots_) {
-      all.insert(all.end(), s.latencies_ns.begin(), s.latencies_ns.end());
-      result.failed += s.failed;
-      result.decisions += s.decisions;
-      if (result.first_error.empty()) result.first_error = s.first_error;
+      raw.latencies_ns.insert(raw.latencies_ns.end(), s.latencies_ns.begin(),
+                              s.latencies_ns.end());
+      raw.failed += s.failed;
+      raw.decisions += s.decisions;
+      if (raw.first_error.empty()) raw.first_error = s.first_error;
       for (const std::string& v : s.versions) {
-        if (std::find(versions_.begin(), versions_.end(), v) == versions_.end()) {
-          versions_.push_back(v);
+        if (std::find(raw.versions.begin(), raw.versions.end(), v) == raw.versions.end()) {
+          raw.versions.push_back(v);
         }
       }
     }
-    std::sort(all.begin(), all.end());
-    result.calls = all.size();
-    result.seconds = seconds;
-    result.qps = all.size() / seconds;
-    result.decisions_per_s = result.decisions / seconds;
-    auto pct = [&](double p) {
-      if (all.empty()) return 0.0;
-      return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1e3;
-    };
-    result.p50_us = pct(0.5);
-    result.p90_us = pct(0.9);
-    result.p99_us = pct(0.99);
-    result.p999_us = pct(0.999);
-    result.max_us = all.empty() ? 0 : all.back() / 1e3;
-    result.versions_seen = versions_.size();
-    return result;
+    return raw;
   }
 
  private:
@@ -236,7 +270,6 @@ class Phase {
   Clock::time_point measure_from_, deadline_;
   std::atomic<size_t> outstanding_{0};
   absl::Notification done_;
-  std::vector<std::string> versions_;
 };
 
 bool IsLoopback(absl::string_view target) {
@@ -332,6 +365,10 @@ int Main() {
                  duration, warmup);
     return 2;
   }
+  if (absl::GetFlag(FLAGS_rounds) < 1 || absl::GetFlag(FLAGS_rounds) > 100) {
+    std::fprintf(stderr, "--rounds: %d outside 1..100\n", absl::GetFlag(FLAGS_rounds));
+    return 2;
+  }
   if (batch < 0 || batch > 100000) {
     std::fprintf(stderr, "--batch: %d outside 0..100000\n", batch);
     return 2;
@@ -390,46 +427,68 @@ int Main() {
               target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(),
               concurrency, channels, duration, warmup);
 
-  std::vector<PhaseResult> results;
-  auto run = [&](absl::string_view name, Rpc rpc, int slots) {
-    Phase phase(&stubs, rpc, &singles, &batches, slots);
-    results.push_back(phase.Run(name, warmup, duration));
-    Print(results.back());
-    return results.back();
+  // Phases alternate in --rounds rounds (noop, evaluate, batch, reload, noop,
+  // ...), each segment duration/rounds long, so that a burst of load from
+  // the shared machine hits every phase alike and the ratios stay fair.
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  const double segment = duration / rounds;
+  const double segment_warmup = warmup / rounds;
+  auto segment_run = [&](Rpc rpc) {
+    Phase phase(&stubs, rpc, &singles, &batches, concurrency);
+    return phase.Run(segment_warmup, segment);
   };
-  const PhaseResult noop = run("noop", Rpc::kNoop, concurrency);
-  const PhaseResult evaluate = run("evaluate", Rpc::kEvaluate, concurrency);
+  std::vector<RawRun> noop_runs, evaluate_runs, batch_runs, reload_runs;
+  bool reload_ok = true;
+  int rewrites = 0;
+  v1::PolicyBundle reload_bundle = tenant.bundle;
+  int reload_serial = 0;
+  for (int round = 0; round < rounds; ++round) {
+    noop_runs.push_back(segment_run(Rpc::kNoop));
+    evaluate_runs.push_back(segment_run(Rpc::kEvaluate));
+    if (batch > 0) batch_runs.push_back(segment_run(Rpc::kBatch));
+    if (reload_ms > 0) {
+      // Rewrites the bundle every reload_ms while this segment runs; each
+      // rewrite only changes `version`.
+      std::atomic<bool> stop{false};
+      std::thread reloader([&] {
+        while (!stop.load()) {
+          reload_bundle.set_version(
+              absl::StrCat(tenant.bundle.version(), "-reload-", ++reload_serial));
+          if (!WriteFileAtomically(bundle_path, BundleText(reload_bundle))) {
+            std::fprintf(stderr, "reload: cannot write %s\n", bundle_path.c_str());
+            reload_ok = false;
+            return;
+          }
+          ++rewrites;
+          const absl::Time until = absl::Now() + absl::Milliseconds(reload_ms);
+          while (!stop.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(5));
+        }
+      });
+      reload_runs.push_back(segment_run(Rpc::kEvaluate));
+      stop.store(true);
+      reloader.join();
+    }
+  }
+  std::vector<PhaseResult> results;
+  results.push_back(Summarize("noop", noop_runs));
+  results.push_back(Summarize("evaluate", evaluate_runs));
+  const PhaseResult& noop = results[0];
+  const PhaseResult& evaluate = results[1];
+  Print(noop);
+  Print(evaluate);
   std::printf("ratio     evaluate/noop qps=%.3f p50=%.3f p99=%.3f\n", evaluate.qps / noop.qps,
               evaluate.p50_us / noop.p50_us, evaluate.p99_us / noop.p99_us);
   if (batch > 0) {
-    run("batch", Rpc::kBatch, concurrency);
+    results.push_back(Summarize("batch", batch_runs));
+    Print(results.back());
   }
-  bool reload_ok = true;
   if (reload_ms > 0) {
-    // Serialize once; each rewrite only changes the version line.
-    v1::PolicyBundle bundle = tenant.bundle;
-    std::atomic<bool> stop{false};
-    std::atomic<int> rewrites{0};
-    std::thread reloader([&] {
-      int n = 0;
-      while (!stop.load()) {
-        bundle.set_version(absl::StrCat(tenant.bundle.version(), "-reload-", ++n));
-        if (!WriteFileAtomically(bundle_path, BundleText(bundle))) {
-          std::fprintf(stderr, "reload: cannot write %s\n", bundle_path.c_str());
-          reload_ok = false;
-          return;
-        }
-        rewrites.fetch_add(1);
-        const absl::Time until = absl::Now() + absl::Milliseconds(reload_ms);
-        while (!stop.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(5));
-      }
-    });
-    const PhaseResult reload = run("reload", Rpc::kEvaluate, concurrency);
-    stop.store(true);
-    reloader.join();
+    results.push_back(Summarize("reload", reload_runs));
+    const PhaseResult& reload = results.back();
+    Print(reload);
     std::printf("ratio     reload/evaluate p99=%.3f failed=%lld rewrites=%d versions_seen=%d\n",
-                reload.p99_us / evaluate.p99_us, static_cast<long long>(reload.failed),
-                rewrites.load(), reload.versions_seen);
+                reload.p99_us / results[1].p99_us, static_cast<long long>(reload.failed),
+                rewrites, reload.versions_seen);
     // Leave the original bundle in place.
     WriteFileAtomically(bundle_path, BundleText(tenant.bundle));
   }

@@ -61,6 +61,8 @@ struct DecisionView {
   std::vector<absl::string_view> deferred_policies;
   std::vector<absl::string_view> skipped_static_entries;
   std::vector<absl::string_view> unmet_controls;
+  // Permission grant condition sets that matched: "policy/includes[i]".
+  std::vector<absl::string_view> condition_sets;
   std::vector<absl::string_view> notes;
 
   // Empties every field, keeping capacity.

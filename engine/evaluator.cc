@@ -863,18 +863,26 @@ class Evaluation {
     return e;
   }
 
-  // Whether some policy of `policies` allows the event; records it.
+  // Whether some policy of `policies` allows the event; records the
+  // allowing policy and every condition set that matched (coverage).
   bool AnyPolicyAllows(const int32_t* policies, size_t n, const PermissionEvent& e) {
     for (size_t k = 0; k < n; ++k) {
       const GrantPolicyDef& pol = p_.grant_policies[static_cast<size_t>(policies[k])];
-      if (PolicyAllows(p_, pol, e)) {
-        if (std::find(d_.grant_policies.begin(), d_.grant_policies.end(), pol.id) == d_.grant_policies.end()) {
-          d_.grant_policies.push_back(pol.id);
-        }
+      const ConditionSetDef* include = nullptr;
+      const ConditionSetDef* exclude = nullptr;
+      const bool allows = PolicyAllows(p_, pol, e, &include, &exclude);
+      if (include != nullptr) AddOnce(&d_.condition_sets, include->label);
+      if (exclude != nullptr) AddOnce(&d_.condition_sets, exclude->label);
+      if (allows) {
+        AddOnce(&d_.grant_policies, pol.id);
         return true;
       }
     }
     return false;
+  }
+
+  static void AddOnce(std::vector<absl::string_view>* v, absl::string_view s) {
+    if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
   }
 
   // SPEC §4: the user's authority policies (roles) and self policies.

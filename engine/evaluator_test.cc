@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/policy_engine.h"
 #include "engine/testing_util.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace consent {
@@ -755,6 +756,45 @@ TEST(EvalContextTest, ReusedContextGivesTheSameDecisions) {
       EXPECT_EQ(fresh.SerializeAsString(), reused.SerializeAsString()) << r.DebugString();
     }
   }
+}
+
+}  // namespace
+}  // namespace consent
+
+namespace consent {
+namespace {
+
+TEST(ExplanationTest, NamesConditionSetsAndGrantPolicies) {
+  auto policy = Contoso(R"pb(permission_grant_policies {
+                               id: "p1"
+                               includes { permission_type: "delegated" permission_classification: "low" }
+                               excludes { permission_type: "delegated" resource_application: "00000003-0000-0000-c000-000000000000" permissions: "Calendars.Read" }
+                             }
+                             consent_settings { user_consent_policies: "p1" })pb");
+  v1::Decision d = policy->Evaluate(Request(absl::StrCat(kBob, R"pb(scope: "api://payroll/Payroll.Read Calendars.Read")pb")));
+  EXPECT_EQ(d.reason(), "policy");
+  EXPECT_THAT(d.explanation().condition_sets(), ::testing::ElementsAre("p1/includes[0]", "p1/excludes[0]"));
+  EXPECT_THAT(d.explanation().rules(), ::testing::ElementsAre("E2", "N3", "N5c"));
+  v1::Decision ok = policy->Evaluate(Request(absl::StrCat(kBob, R"pb(scope: "api://payroll/Payroll.Read")pb")));
+  EXPECT_THAT(ok.explanation().grant_policies(), ::testing::ElementsAre("p1"));
+}
+
+}  // namespace
+}  // namespace consent
+
+namespace consent {
+namespace {
+
+TEST(RecordingTest, R3RoleNamedTwiceIsWrittenOnce) {
+  auto policy = Contoso(R"pb(app_registrations { app_id: "app-batch" home_tenant: "t-contoso" client_type: "confidential" }
+                             service_principals { app_id: "app-batch" })pb");
+  v1::RecordConsentRequest rec = testing::Parse<v1::RecordConsentRequest>(R"pb(
+    kind: "admin_grant" client_app_id: "app-batch" actor { id: "g" roles: "Global Administrator" }
+    app_roles { resource_app_id: "payroll-api" value: "Payroll.Sync" }
+    app_roles { resource_app_id: "payroll-api" value: "payroll.sync" })pb");
+  absl::StatusOr<v1::RecordConsentResult> r = policy->RecordConsent(rec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->app_role_assignments_size(), 1);
 }
 
 }  // namespace

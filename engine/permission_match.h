@@ -54,18 +54,25 @@ inline bool ConditionMatches(const CompiledPolicyImpl& p, const ConditionSetDef&
 }
 
 // A policy allows iff some include matches and no exclude does (SPEC N6).
+// When given, `matched_include` / `matched_exclude` receive the first
+// matching condition set of each kind (for explanations and coverage).
 inline bool PolicyAllows(const CompiledPolicyImpl& p, const GrantPolicyDef& policy,
-                         const PermissionEvent& e) {
-  bool included = false;
+                         const PermissionEvent& e, const ConditionSetDef** matched_include = nullptr,
+                         const ConditionSetDef** matched_exclude = nullptr) {
+  const ConditionSetDef* include = nullptr;
   for (const ConditionSetDef& cs : policy.includes) {
     if (ConditionMatches(p, cs, e)) {
-      included = true;
+      include = &cs;
       break;
     }
   }
-  if (!included) return false;
+  if (matched_include != nullptr) *matched_include = include;
+  if (include == nullptr) return false;
   for (const ConditionSetDef& cs : policy.excludes) {
-    if (ConditionMatches(p, cs, e)) return false;
+    if (ConditionMatches(p, cs, e)) {
+      if (matched_exclude != nullptr) *matched_exclude = &cs;
+      return false;
+    }
   }
   return true;
 }

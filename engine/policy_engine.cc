@@ -58,6 +58,7 @@ void DecisionView::Clear() {
   deferred_policies.clear();
   skipped_static_entries.clear();
   unmet_controls.clear();
+  condition_sets.clear();
   notes.clear();
 }
 
@@ -141,6 +142,7 @@ void DecisionViewToProto(const DecisionView& d, v1::Decision* out) {
   CopyViews(d.deferred_policies, e->mutable_deferred_policies());
   CopyViews(d.skipped_static_entries, e->mutable_skipped_static_entries());
   CopyViews(d.unmet_controls, e->mutable_unmet_controls());
+  CopyViews(d.condition_sets, e->mutable_condition_sets());
   if (!d.reason.empty()) e->add_notes(absl::StrCat("N5c reason: ", d.reason));
   for (absl::string_view r : d.dropped_resources) {
     e->add_notes(absl::StrCat("P7: refresh dropped resource ", r));
@@ -349,7 +351,9 @@ absl::StatusOr<v1::RecordConsentResult> CompiledPolicy::RecordConsent(
                                                       ref.value(), "\" of \"", ref.resource_app_id(),
                                                       "\" (SPEC §4)"));
     }
-    roles.emplace_back(r, role->second);
+    if (std::find(roles.begin(), roles.end(), std::make_pair(r, role->second)) == roles.end()) {
+      roles.emplace_back(r, role->second);  // a role named twice is written once
+    }
   }
   for (const Pending& pend : delegated) {
     const ResourceDef* res = p.resource_of(pend.resource);

@@ -36,6 +36,12 @@ consent::v1::Decision Comparable(const consent::v1::Decision& d) {
   return out;
 }
 
+consent::v1::ResourceAccessResult Comparable(const consent::v1::ResourceAccessResult& r) {
+  consent::v1::ResourceAccessResult out = r;
+  for (std::string& h : *out.mutable_www_authenticate()) h = NormalizeChallenge(h);
+  return out;
+}
+
 std::string DiffDecisions(const consent::v1::Decision& expected,
                           const consent::v1::Decision& actual) {
   google::protobuf::util::MessageDifferencer differ;

@@ -19,6 +19,9 @@ consent::v1::Decision Comparable(const consent::v1::Decision& d);
 std::string DiffDecisions(const consent::v1::Decision& expected,
                           const consent::v1::Decision& actual);
 
+// S4 results: each S3 header's error_description value replaced by "…".
+consent::v1::ResourceAccessResult Comparable(const consent::v1::ResourceAccessResult& r);
+
 }  // namespace reference
 }  // namespace consent
 

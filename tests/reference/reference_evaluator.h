@@ -37,6 +37,15 @@ struct RecordOutcome {
 RecordOutcome RecordConsent(const v1::PolicyBundle& bundle,
                             const v1::RecordConsentRequest& request);
 
+// SPEC S4, the resource-side check. `status` is empty on success, else
+// "InvalidArgument".
+struct AccessOutcome {
+  std::string status;
+  v1::ResourceAccessResult result;
+};
+AccessOutcome CheckResourceAccess(const v1::PolicyBundle& bundle,
+                                  const v1::ResourceAccessCheck& check);
+
 }  // namespace reference
 }  // namespace consent
 

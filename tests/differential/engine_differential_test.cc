@@ -22,6 +22,7 @@
 
 #include "absl/strings/ascii.h"
 #include "engine/policy_engine.h"
+#include "proto/suite.pb.h"
 #include "gtest/gtest.h"
 #include "tests/differential/random_policy.h"
 #include "tests/differential/shrink.h"
@@ -168,6 +169,59 @@ Pair Run(const v1::PolicyBundle& bundle, const v1::TokenRequest& request) {
   return p;
 }
 
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& v) {
+  std::string out;
+  for (const std::string& x : v) out += (out.empty() ? "" : " ") + x;
+  return out;
+}
+
+// The reproducer as a policy-suite case (proto/suite.proto, issue 6): every
+// compared field stated from the reference (SPEC's reading), known_issue set.
+std::string SuiteCase(const std::string& title, const v1::PolicyBundle& bundle,
+                      const v1::TokenRequest& request, const v1::Decision& reference) {
+  const v1::Decision d = reference::Comparable(reference);
+  v1::Suite suite;
+  suite.set_name("differential-repro");
+  suite.set_bundle("differential_repro.bundle.textproto");
+  v1::Case* c = suite.add_cases();
+  c->set_name("differential_repro");
+  c->set_known_issue("engine/reference disagreement found by engine_differential_test: " + title);
+  *c->mutable_request() = request;
+  v1::Expect* e = c->mutable_expect();
+  e->set_outcome(d.outcome());
+  e->set_error(d.error());
+  e->set_error_code(d.error_code());
+  e->set_suberror(d.suberror());
+  e->set_reason(d.reason());
+  e->set_admin_consent_request_available(d.admin_consent_request_available());
+  e->set_prompt_scopes(Joined(d.prompt().scopes()));
+  e->set_org_wide_option(d.prompt().org_wide_option());
+  e->set_aud(d.token().aud());
+  e->set_scp(Joined(d.token().scp()));
+  e->set_roles(Joined(d.token().roles()));
+  e->set_acrs(Joined(d.token().acrs()));
+  e->set_id_token(d.token().id_token());
+  e->set_refresh_token(d.token().refresh_token());
+  e->set_auth_time(d.token().auth_time());
+  e->set_xms_cc(Joined(d.token().xms_cc()));
+  e->set_required(Joined(d.step_up().required()));
+  std::string any;
+  for (const auto& alt : d.step_up().required_any()) any += (any.empty() ? "" : " | ") + Joined(alt.items());
+  e->set_required_any(any);
+  e->set_claims(d.step_up().claims());
+  e->set_rfc9470_challenge(d.step_up().rfc9470_challenge());
+  e->set_middle_tier_challenge(d.step_up().middle_tier_challenge());
+  e->set_blocking_policies(Joined(d.blocking_policies()));
+  e->set_applied_policies(Joined(d.applied_policies()));
+  std::string ro;
+  for (const auto& r : d.report_only()) ro += (ro.empty() ? "" : " ") + r.id() + "=" + r.result();
+  e->set_report_only(ro);
+  return "# --- differential_repro.bundle.textproto\n# proto-file: proto/bundle.proto\n"
+         "# proto-message: consent.v1.PolicyBundle\n" + Text(bundle) +
+         "# --- differential_repro.suite.textproto\n# proto-file: proto/suite.proto\n"
+         "# proto-message: consent.v1.Suite\n" + Text(suite);
+}
+
 void PrintReproducer(const std::string& title, v1::PolicyBundle bundle, v1::TokenRequest request) {
   const std::string sig0 = [&] {
     Pair p = Run(bundle, request);
@@ -193,7 +247,9 @@ void PrintReproducer(const std::string& title, v1::PolicyBundle bundle, v1::Toke
             << "request {\n" << Indent(Text(request)) << "}\n"
             << "engine {\n" << Indent(Text(reference::Comparable(p.engine))) << "}\n"
             << "reference {\n" << Indent(Text(reference::Comparable(p.ref))) << "}\n"
-            << "# diff (reference → engine):\n" << p.diff << "=====\n";
+            << "# diff (reference → engine):\n" << p.diff
+            << "# as a policy suite (policyctl test; expectations = the reference's reading):\n"
+            << SuiteCase(title, bundle, request, p.ref) << "=====\n";
 }
 
 TEST(EngineDifferential, EngineAgreesWithReference) {

@@ -2000,6 +2000,11 @@ class Evaluator {
       for (const auto& a : out->app_role_assignments()) {
         dup = dup || (IEq(a.resource_app_id(), r.first) && IEq(a.app_role_id(), r.second->id()));
       }
+      // An assignment the bundle already holds is not created again.
+      for (const auto& a : b_.app_role_assignments()) {
+        dup = dup || (IEq(a.client_app_id(), client) && IEq(a.resource_app_id(), r.first) &&
+                      IEq(a.app_role_id(), r.second->id()));
+      }
       if (dup) continue;
       v1::AppRoleAssignmentWrite* a = out->add_app_role_assignments();
       a->set_client_app_id(CanonApp(client));

@@ -474,6 +474,9 @@ class Evaluator {
     if (!ParseStepUp(&why)) return Fail(v1::INVALID, "invalid_request", 90100, "V4");
     // Engine convention: malformed `now` / session facts / oversized user
     // lists → invalid_request 90100 (checked with the validity rules).
+    // A missing `now` is a missing field (900144, like V2); a malformed one
+    // is 90100.
+    if (r_.now().empty()) return Fail(v1::INVALID, "invalid_request", 900144, "V2");
     std::optional<int64_t> now = ParseTime(r_.now());
     if (!now) return Fail(v1::INVALID, "invalid_request", 90100, "V4");
     now_ = *now;

@@ -135,7 +135,8 @@ def loadgen_report(paths):
                 config, p["phase"], p["qps"], p["decisions_per_s"], p["p50_us"],
                 p["p90_us"], p["p99_us"], p["p999_us"], p["failed"]))
         noop, ev = phases.get("noop"), phases.get("evaluate")
-        if noop and ev and noop["qps"] > 0 and noop["p99_us"] > 0:
+        plain = not run["batch"] and not run["reload_every_ms"]
+        if plain and noop and ev and noop["qps"] > 0 and noop["p99_us"] > 0:
             q = ev["qps"] / noop["qps"]
             p = ev["p99_us"] / noop["p99_us"]
             targets.append(("Sidecar %s: QPS >= 0.9x noop" % config, "%.2fx" % q, q >= 0.9))

@@ -158,6 +158,7 @@ class PolicyCompiler {
         continue;
       }
       const AppIndex idx = AddApp(r.app_id());
+      registration_of_.try_emplace(r.app_id(), i);
       AppDef& a = impl_->apps[idx];
       a.registered = true;
       ++impl_->app_registration_count;
@@ -238,10 +239,8 @@ class PolicyCompiler {
   }
 
   const v1::AppRegistration* FindRegistration(absl::string_view app_id) const {
-    for (const v1::AppRegistration& r : b_.app_registrations()) {
-      if (internal::EqualsIgnoreCase(r.app_id(), app_id)) return &r;
-    }
-    return nullptr;
+    auto it = registration_of_.find(app_id);
+    return it == registration_of_.end() ? nullptr : &b_.app_registrations(it->second);
   }
 
   void AddIdentifier(const std::string& path, const std::string& ident, AppIndex idx) {
@@ -776,6 +775,8 @@ class PolicyCompiler {
   const v1::PolicyBundle& b_;
   std::unique_ptr<CompiledPolicyImpl> impl_;
   ProblemList* p_ = nullptr;
+  // app_id -> index in b_.app_registrations() (first registration wins).
+  CiMap<int> registration_of_;
 };
 
 CompiledPolicy::CompiledPolicy(std::unique_ptr<const CompiledPolicyImpl> impl) : impl_(std::move(impl)) {}

@@ -59,8 +59,8 @@ void Describe(std::string* out, const Parts&... parts) {
 }
 
 bool IsOidcValue(absl::string_view v) {
-  return absl::EqualsIgnoreCase(v, "openid") || absl::EqualsIgnoreCase(v, "profile") || absl::EqualsIgnoreCase(v, "email") ||
-         absl::EqualsIgnoreCase(v, "offline_access");
+  return internal::EqualsIgnoreCase(v, "openid") || internal::EqualsIgnoreCase(v, "profile") || internal::EqualsIgnoreCase(v, "email") ||
+         internal::EqualsIgnoreCase(v, "offline_access");
 }
 
 bool AnyBit(const uint64_t* w, uint32_t n) {
@@ -136,7 +136,7 @@ class Evaluation {
       return Fail(v1::INVALID, "V2", "invalid_request", 900144, "the request body must contain assertion");
     }
     const bool needs_user = grant_ == Grant::kInteractive || grant_ == Grant::kRefresh ||
-                            (grant_ == Grant::kObo && absl::EqualsIgnoreCase(r_.assertion().subject_type(), "user"));
+                            (grant_ == Grant::kObo && internal::EqualsIgnoreCase(r_.assertion().subject_type(), "user"));
     if (needs_user && (!r_.has_user() || r_.user().id().empty())) {
       return Fail(v1::INVALID, "V2", "invalid_request", 900144, "the request must carry the subject: user.id");
     }
@@ -178,15 +178,15 @@ class Evaluation {
 
   bool ValidUser(const v1::User& u) {
     const std::string& t = u.user_type();
-    if (!t.empty() && !absl::EqualsIgnoreCase(t, "member") && !absl::EqualsIgnoreCase(t, "guest")) {
+    if (!t.empty() && !internal::EqualsIgnoreCase(t, "member") && !internal::EqualsIgnoreCase(t, "guest")) {
       return Fail(v1::INVALID, "V6", "invalid_request", 90100, "user.user_type '", t,
                   "' is not member or guest");
     }
     const std::string& k = u.external_kind();
-    if (!k.empty() && !absl::EqualsIgnoreCase(k, "b2bCollaborationGuest") &&
-        !absl::EqualsIgnoreCase(k, "b2bCollaborationMember") && !absl::EqualsIgnoreCase(k, "b2bDirectConnectUser") &&
-        !absl::EqualsIgnoreCase(k, "internalGuest") && !absl::EqualsIgnoreCase(k, "serviceProvider") &&
-        !absl::EqualsIgnoreCase(k, "otherExternalUser")) {
+    if (!k.empty() && !internal::EqualsIgnoreCase(k, "b2bCollaborationGuest") &&
+        !internal::EqualsIgnoreCase(k, "b2bCollaborationMember") && !internal::EqualsIgnoreCase(k, "b2bDirectConnectUser") &&
+        !internal::EqualsIgnoreCase(k, "internalGuest") && !internal::EqualsIgnoreCase(k, "serviceProvider") &&
+        !internal::EqualsIgnoreCase(k, "otherExternalUser")) {
       return Fail(v1::INVALID, "V6", "invalid_request", 90100, "user.external_kind '", k, "' is unknown");
     }
     const size_t max = p_.options.max_user_list;
@@ -290,13 +290,13 @@ class Evaluation {
   static bool SameIdentifier(const ScopeToken& a, const ScopeToken& b) {
     const absl::string_view ia = a.bare ? kGraphAppId : a.ident;
     const absl::string_view ib = b.bare ? kGraphAppId : b.ident;
-    return absl::EqualsIgnoreCase(ia, ib);
+    return internal::EqualsIgnoreCase(ia, ib);
   }
 
   // ---------------------------------------------------------------- step 2
   bool Directory() {
     // E1.
-    if (!absl::EqualsIgnoreCase(r_.tenant(), p_.tenant_id)) {
+    if (!internal::EqualsIgnoreCase(r_.tenant(), p_.tenant_id)) {
       return Fail(v1::INVALID, "E1", "invalid_request", 90002, "tenant '", r_.tenant(), "' not found");
     }
     // E2.
@@ -353,10 +353,10 @@ class Evaluation {
       return Fail(v1::INVALID, "O3", "invalid_grant", 50013, "the assertion audience '", a.aud(),
                   "' is not the calling application");
     }
-    if (!absl::EqualsIgnoreCase(a.subject_type(), "user")) {
+    if (!internal::EqualsIgnoreCase(a.subject_type(), "user")) {
       return Fail(v1::INVALID, "O4", "invalid_grant", 50013, "On-Behalf-Of needs a user assertion");
     }
-    if (!absl::EqualsIgnoreCase(a.tid(), p_.tenant_id)) {
+    if (!internal::EqualsIgnoreCase(a.tid(), p_.tenant_id)) {
       return Fail(v1::INVALID, "O5", "invalid_grant", 50013, "the assertion was issued for another tenant");
     }
     return true;
@@ -383,7 +383,7 @@ class Evaluation {
     for (size_t i = 0; i < s_.tokens.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
         const ScopeToken& a = s_.tokens[j];
-        if (!a.duplicate && a.app == s_.tokens[i].app && absl::EqualsIgnoreCase(a.value, s_.tokens[i].value)) {
+        if (!a.duplicate && a.app == s_.tokens[i].app && internal::EqualsIgnoreCase(a.value, s_.tokens[i].value)) {
           s_.tokens[i].duplicate = true;
           break;
         }
@@ -459,7 +459,7 @@ class Evaluation {
     if (primary_ == client_) {
       self_token_ = true;
       for (const ScopeToken& t : s_.tokens) {
-        if (t.app == client_ && !t.bare && !absl::EqualsIgnoreCase(t.ident, p_.app(client_).app_id)) {
+        if (t.app == client_ && !t.bare && !internal::EqualsIgnoreCase(t.ident, p_.app(client_).app_id)) {
           return Fail(v1::INVALID, "P10", "invalid_request", 90009,
                       "an application requesting a token for itself must name itself by its appId, not '",
                       t.ident, "'");
@@ -475,8 +475,8 @@ class Evaluation {
     const AppDef& a = p_.app(app);
     const ResourceDef* res = p_.resource_of(app);
     for (const v1::UserAppRoleAssignment& as : r_.user().app_role_assignments()) {
-      if (!absl::EqualsIgnoreCase(as.resource_app_id(), a.app_id)) continue;
-      if (as.app_role_id().empty() || absl::EqualsIgnoreCase(as.app_role_id(), "default")) return true;
+      if (!internal::EqualsIgnoreCase(as.resource_app_id(), a.app_id)) continue;
+      if (as.app_role_id().empty() || internal::EqualsIgnoreCase(as.app_role_id(), "default")) return true;
       if (res == nullptr) continue;
       auto it = res->role_by_id.find(as.app_role_id());
       if (it != res->role_by_id.end() && res->roles[it->second].enabled) return true;
@@ -487,7 +487,7 @@ class Evaluation {
   // E6, E7.
   bool Subject() {
     const v1::User& u = r_.user();
-    if (grant_ == Grant::kObo && !absl::EqualsIgnoreCase(u.id(), r_.assertion().subject_id())) {
+    if (grant_ == Grant::kObo && !internal::EqualsIgnoreCase(u.id(), r_.assertion().subject_id())) {
       return Fail(v1::INVALID, "E6", "invalid_grant", 50013, "the user record does not match the assertion");
     }
     if (u.has_exists() && !u.exists()) {
@@ -609,7 +609,7 @@ class Evaluation {
     bool openid = false;
     bool primary_default = false;
     for (const ScopeToken& t : s_.tokens) {
-      if (t.oidc && absl::EqualsIgnoreCase(t.value, "openid")) openid = true;
+      if (t.oidc && internal::EqualsIgnoreCase(t.value, "openid")) openid = true;
       if (t.app != primary_ || t.dropped) continue;
       if (t.is_default) {
         primary_default = true;
@@ -697,7 +697,7 @@ class Evaluation {
     const absl::string_view client_id = p_.app(client).app_id;
     const absl::string_view resource_id = p_.app(resource).app_id;
     for (const v1::UserGrant& g : r_.user().grants()) {
-      if (!absl::EqualsIgnoreCase(g.client_app_id(), client_id) || !absl::EqualsIgnoreCase(g.resource_app_id(), resource_id)) {
+      if (!internal::EqualsIgnoreCase(g.client_app_id(), client_id) || !internal::EqualsIgnoreCase(g.resource_app_id(), resource_id)) {
         continue;
       }
       if (record) d_.grants.push_back("user grant");
@@ -985,7 +985,7 @@ class Evaluation {
     // (b) Self-consent; else (c) the first failure among guest,
     // assignment, admin_only, risky, policy.
     absl::string_view reason;
-    if (absl::EqualsIgnoreCase(u.user_type(), "guest")) {
+    if (internal::EqualsIgnoreCase(u.user_type(), "guest")) {
       reason = "guest";
     }
     if (reason.empty()) {
@@ -1060,13 +1060,13 @@ class Evaluation {
         const ScopeDef& s = res->scopes[i];
         // T1: minus offline_access; OIDC scopes are GRAPH's, so they reach
         // `scp` only when GRAPH is the primary resource.
-        if (s.oidc && absl::EqualsIgnoreCase(s.value, "offline_access")) continue;
+        if (s.oidc && internal::EqualsIgnoreCase(s.value, "offline_access")) continue;
         d_.scp.push_back(s.value);
       }
       std::sort(d_.scp.begin(), d_.scp.end(), internal::SpecLessFn());
       // T2.
       for (const v1::UserAppRoleAssignment& as : r_.user().app_role_assignments()) {
-        if (!absl::EqualsIgnoreCase(as.resource_app_id(), primary.app_id)) continue;
+        if (!internal::EqualsIgnoreCase(as.resource_app_id(), primary.app_id)) continue;
         auto it = res->role_by_id.find(as.app_role_id());
         if (it == res->role_by_id.end()) continue;
         const RoleDef& role = res->roles[it->second];
@@ -1079,8 +1079,8 @@ class Evaluation {
     bool openid = false, offline = false;
     for (const ScopeToken& t : s_.tokens) {
       if (!t.oidc) continue;
-      if (absl::EqualsIgnoreCase(t.value, "openid")) openid = true;
-      if (absl::EqualsIgnoreCase(t.value, "offline_access")) offline = true;
+      if (internal::EqualsIgnoreCase(t.value, "openid")) openid = true;
+      if (internal::EqualsIgnoreCase(t.value, "offline_access")) offline = true;
     }
     d_.id_token = openid && (grant_ == Grant::kInteractive || grant_ == Grant::kRefresh);
     if (offline) {

@@ -183,7 +183,7 @@ std::string MergeScopes(const ResourceDef* res, const std::vector<std::string>& 
       if (it != res->scope_by_value.end()) canonical = res->scopes[it->second].value;
     }
     for (const std::string& x : values) {
-      if (absl::EqualsIgnoreCase(x, canonical)) return;
+      if (internal::EqualsIgnoreCase(x, canonical)) return;
     }
     values.push_back(std::move(canonical));
   };
@@ -238,8 +238,8 @@ absl::StatusOr<v1::RecordConsentResult> CompiledPolicy::RecordConsent(
         }
       } else {
         for (const v1::UserGrant& g : user.grants()) {
-          if (absl::EqualsIgnoreCase(g.client_app_id(), client.app_id) &&
-              absl::EqualsIgnoreCase(g.resource_app_id(), resource.app_id)) {
+          if (internal::EqualsIgnoreCase(g.client_app_id(), client.app_id) &&
+              internal::EqualsIgnoreCase(g.resource_app_id(), resource.app_id)) {
             existing.push_back(g.scope());
           }
         }

@@ -52,10 +52,10 @@ absl::string_view MethodName(Method m) { return kNames[static_cast<int>(m)]; }
 
 std::optional<Method> ParseSessionMethod(absl::string_view name) {
   for (int i = 0; i < kMethodCount; ++i) {
-    if (absl::EqualsIgnoreCase(name, kNames[i])) return static_cast<Method>(i);
+    if (internal::EqualsIgnoreCase(name, kNames[i])) return static_cast<Method>(i);
   }
   for (const Alias& a : kAliases) {
-    if (absl::EqualsIgnoreCase(name, a.name)) return a.method;
+    if (internal::EqualsIgnoreCase(name, a.name)) return a.method;
   }
   return std::nullopt;
 }
@@ -72,7 +72,7 @@ std::optional<MethodSet> ParseCombination(absl::string_view text, std::string* e
     std::optional<Method> m;
     // Graph: `sms` alone is SMS sign-in; with a password it is the second
     // factor.
-    if (parts.size() == 1 && absl::EqualsIgnoreCase(name, "sms")) {
+    if (parts.size() == 1 && internal::EqualsIgnoreCase(name, "sms")) {
       m = Method::kSmsSignIn;
     } else {
       m = ParseSessionMethod(name);
@@ -93,16 +93,16 @@ bool MfaSatisfied(MethodSet methods) {
 }
 
 std::optional<BuiltinStrength> ParseBuiltinStrength(absl::string_view id) {
-  if (absl::EqualsIgnoreCase(id, "mfa") ||
-      absl::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000002")) {
+  if (internal::EqualsIgnoreCase(id, "mfa") ||
+      internal::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000002")) {
     return BuiltinStrength::kMfa;
   }
-  if (absl::EqualsIgnoreCase(id, "passwordless") ||
-      absl::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000003")) {
+  if (internal::EqualsIgnoreCase(id, "passwordless") ||
+      internal::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000003")) {
     return BuiltinStrength::kPasswordless;
   }
-  if (absl::EqualsIgnoreCase(id, "phishingResistant") ||
-      absl::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000004")) {
+  if (internal::EqualsIgnoreCase(id, "phishingResistant") ||
+      internal::EqualsIgnoreCase(id, "00000000-0000-0000-0000-000000000004")) {
     return BuiltinStrength::kPhishingResistant;
   }
   return std::nullopt;

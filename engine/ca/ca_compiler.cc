@@ -1,3 +1,4 @@
+#include "engine/internal/ascii.h"
 #include "engine/ca/ca_compiler.h"
 
 #include <algorithm>
@@ -21,7 +22,7 @@ using internal::ProblemList;
 using internal::Quote;
 using internal::SpecLess;
 
-bool IEq(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
+bool IEq(absl::string_view a, absl::string_view b) { return internal::EqualsIgnoreCase(a, b); }
 
 template <typename Container>
 bool HasIgnoreCase(const Container& c, absl::string_view v) {

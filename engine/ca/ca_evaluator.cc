@@ -19,7 +19,7 @@ using Result = PolicyJudgement::Result;
 // ContextCode of an id that is not c1..c99.
 constexpr int32_t kNoContext = INT32_MIN;
 
-bool IEq(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
+bool IEq(absl::string_view a, absl::string_view b) { return internal::EqualsIgnoreCase(a, b); }
 
 // Lower-case spellings of undefined contexts c1..c99 (SPEC §0).
 const std::array<std::string, 100>& LowerContextNames() {

@@ -166,9 +166,9 @@ void BuildRfc9470Challenge(absl::string_view description,
 }
 
 std::optional<ChallengeFormat> ParseChallengeFormatImpl(absl::string_view text) {
-  if (text.empty() || absl::EqualsIgnoreCase(text, "entra")) return ChallengeFormat::kEntra;
-  if (absl::EqualsIgnoreCase(text, "rfc9470")) return ChallengeFormat::kRfc9470;
-  if (absl::EqualsIgnoreCase(text, "both")) return ChallengeFormat::kBoth;
+  if (text.empty() || internal::EqualsIgnoreCase(text, "entra")) return ChallengeFormat::kEntra;
+  if (internal::EqualsIgnoreCase(text, "rfc9470")) return ChallengeFormat::kRfc9470;
+  if (internal::EqualsIgnoreCase(text, "both")) return ChallengeFormat::kBoth;
   return std::nullopt;
 }
 
@@ -179,12 +179,12 @@ v1::ResourceAccessResult CheckResourceAccessImpl(const v1::ResourceAccessCheck& 
   std::vector<absl::string_view> required;
   for (const std::string& v : check.required_acr_values()) {
     bool dup = false;
-    for (absl::string_view r : required) dup = dup || absl::EqualsIgnoreCase(r, v);
+    for (absl::string_view r : required) dup = dup || internal::EqualsIgnoreCase(r, v);
     if (!dup) required.push_back(v);
   }
   bool acr_ok = required.empty();
   for (absl::string_view r : required) {
-    for (const std::string& a : check.acrs()) acr_ok = acr_ok || absl::EqualsIgnoreCase(a, r);
+    for (const std::string& a : check.acrs()) acr_ok = acr_ok || internal::EqualsIgnoreCase(a, r);
   }
   bool fresh_ok = true;
   if (check.has_max_age()) {
@@ -212,7 +212,7 @@ v1::ResourceAccessResult CheckResourceAccessImpl(const v1::ResourceAccessCheck& 
     return result;
   }
   bool cp1 = false;
-  for (const std::string& c : check.xms_cc()) cp1 = cp1 || absl::EqualsIgnoreCase(c, "cp1");
+  for (const std::string& c : check.xms_cc()) cp1 = cp1 || internal::EqualsIgnoreCase(c, "cp1");
   std::string s2;
   if (cp1) {
     std::string claims;

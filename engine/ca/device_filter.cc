@@ -76,7 +76,7 @@ bool IsNegative(DeviceOp op) {
 bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view needle) {
   if (needle.size() > haystack.size()) return false;
   for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (absl::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
+    if (internal::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
   }
   return false;
 }
@@ -116,7 +116,7 @@ void DeviceView::Fill(const v1::Device* device) {
   registered = device != nullptr && device->registered();
   if (!registered) return;
   const bool extensions_visible = device->is_compliant() || device->is_managed() ||
-                                  absl::EqualsIgnoreCase(device->trust_type(), "ServerAD");
+                                  internal::EqualsIgnoreCase(device->trust_type(), "ServerAD");
   for (const auto& [key, val] : device->attributes()) {
     std::optional<DeviceAttr> attr = ParseDeviceAttr(key);
     if (!attr.has_value()) continue;
@@ -246,7 +246,7 @@ class DeviceFilterParser {
   }
 
   bool IsKeyword(absl::string_view kw) const {
-    return tok_ == Tok::kWord && absl::EqualsIgnoreCase(text_, kw);
+    return tok_ == Tok::kWord && internal::EqualsIgnoreCase(text_, kw);
   }
 
   bool ParseOr(int depth) {
@@ -294,7 +294,7 @@ class DeviceFilterParser {
     std::optional<DeviceOp> op;
     if (tok_ == Tok::kWord) {
       for (const OpName& o : kOps) {
-        if (absl::EqualsIgnoreCase(text_, o.name)) op = o.op;
+        if (internal::EqualsIgnoreCase(text_, o.name)) op = o.op;
       }
     }
     if (!op.has_value()) return Fail("expected an operator, found");
@@ -323,8 +323,8 @@ class DeviceFilterParser {
       if (tok_ == Tok::kWord && (IsKeyword("-and") || IsKeyword("-or"))) {
         return Fail("expected a value, found");
       }
-      if (*attr == DeviceAttr::kIsCompliant && !absl::EqualsIgnoreCase(text_, "True") &&
-          !absl::EqualsIgnoreCase(text_, "False")) {
+      if (*attr == DeviceAttr::kIsCompliant && !internal::EqualsIgnoreCase(text_, "True") &&
+          !internal::EqualsIgnoreCase(text_, "False")) {
         return Fail("device.isCompliant takes True or False, found");
       }
       pred.values.emplace_back(text_);
@@ -400,7 +400,7 @@ bool DeviceFilterProgram::Evaluate(const DeviceView& device) const {
           p.attr == DeviceAttr::kPhysicalIds ? device.physical_ids : device.system_labels;
       bool found = false;
       for (const std::string& e : *list) {
-        if (absl::EqualsIgnoreCase(e, p.values[0])) {
+        if (internal::EqualsIgnoreCase(e, p.values[0])) {
           found = true;
           break;
         }
@@ -411,10 +411,10 @@ bool DeviceFilterProgram::Evaluate(const DeviceView& device) const {
       const std::string& x = p.values[0];
       switch (p.op) {
         case DeviceOp::kEq:
-          result = absl::EqualsIgnoreCase(v, x);
+          result = internal::EqualsIgnoreCase(v, x);
           break;
         case DeviceOp::kNe:
-          result = !absl::EqualsIgnoreCase(v, x);
+          result = !internal::EqualsIgnoreCase(v, x);
           break;
         case DeviceOp::kStartsWith:
           result = absl::StartsWithIgnoreCase(v, x);
@@ -438,7 +438,7 @@ bool DeviceFilterProgram::Evaluate(const DeviceView& device) const {
         case DeviceOp::kNotIn: {
           bool found = false;
           for (const std::string& e : p.values) {
-            if (absl::EqualsIgnoreCase(v, e)) {
+            if (internal::EqualsIgnoreCase(v, e)) {
               found = true;
               break;
             }

@@ -45,30 +45,30 @@ bool ParseRisk(const std::string& text, absl::string_view field, RiskLevel* out,
 }  // namespace
 
 std::optional<Platform> ParsePlatform(absl::string_view t) {
-  if (absl::EqualsIgnoreCase(t, "android")) return Platform::kAndroid;
-  if (absl::EqualsIgnoreCase(t, "iOS")) return Platform::kIos;
-  if (absl::EqualsIgnoreCase(t, "windows")) return Platform::kWindows;
-  if (absl::EqualsIgnoreCase(t, "macOS")) return Platform::kMacOs;
-  if (absl::EqualsIgnoreCase(t, "linux")) return Platform::kLinux;
-  if (absl::EqualsIgnoreCase(t, "windowsPhone")) return Platform::kWindowsPhone;
+  if (internal::EqualsIgnoreCase(t, "android")) return Platform::kAndroid;
+  if (internal::EqualsIgnoreCase(t, "iOS")) return Platform::kIos;
+  if (internal::EqualsIgnoreCase(t, "windows")) return Platform::kWindows;
+  if (internal::EqualsIgnoreCase(t, "macOS")) return Platform::kMacOs;
+  if (internal::EqualsIgnoreCase(t, "linux")) return Platform::kLinux;
+  if (internal::EqualsIgnoreCase(t, "windowsPhone")) return Platform::kWindowsPhone;
   return std::nullopt;
 }
 
 std::optional<ClientAppType> ParseClientAppType(absl::string_view t) {
-  if (absl::EqualsIgnoreCase(t, "browser")) return ClientAppType::kBrowser;
-  if (absl::EqualsIgnoreCase(t, "mobileAppsAndDesktopClients")) {
+  if (internal::EqualsIgnoreCase(t, "browser")) return ClientAppType::kBrowser;
+  if (internal::EqualsIgnoreCase(t, "mobileAppsAndDesktopClients")) {
     return ClientAppType::kMobileAppsAndDesktopClients;
   }
-  if (absl::EqualsIgnoreCase(t, "exchangeActiveSync")) return ClientAppType::kExchangeActiveSync;
-  if (absl::EqualsIgnoreCase(t, "other")) return ClientAppType::kOther;
+  if (internal::EqualsIgnoreCase(t, "exchangeActiveSync")) return ClientAppType::kExchangeActiveSync;
+  if (internal::EqualsIgnoreCase(t, "other")) return ClientAppType::kOther;
   return std::nullopt;
 }
 
 std::optional<RiskLevel> ParseRiskLevel(absl::string_view t) {
-  if (absl::EqualsIgnoreCase(t, "none")) return RiskLevel::kNone;
-  if (absl::EqualsIgnoreCase(t, "low")) return RiskLevel::kLow;
-  if (absl::EqualsIgnoreCase(t, "medium")) return RiskLevel::kMedium;
-  if (absl::EqualsIgnoreCase(t, "high")) return RiskLevel::kHigh;
+  if (internal::EqualsIgnoreCase(t, "none")) return RiskLevel::kNone;
+  if (internal::EqualsIgnoreCase(t, "low")) return RiskLevel::kLow;
+  if (internal::EqualsIgnoreCase(t, "medium")) return RiskLevel::kMedium;
+  if (internal::EqualsIgnoreCase(t, "high")) return RiskLevel::kHigh;
   return std::nullopt;
 }
 
@@ -129,9 +129,9 @@ bool AnalyzeSessionFacts(const v1::Session* session, const EngineOptions& option
   }
   if (s.has_device()) {
     const v1::Device& d = s.device();
-    if (!d.trust_type().empty() && !absl::EqualsIgnoreCase(d.trust_type(), "AzureAD") &&
-        !absl::EqualsIgnoreCase(d.trust_type(), "ServerAD") &&
-        !absl::EqualsIgnoreCase(d.trust_type(), "Workplace")) {
+    if (!d.trust_type().empty() && !internal::EqualsIgnoreCase(d.trust_type(), "AzureAD") &&
+        !internal::EqualsIgnoreCase(d.trust_type(), "ServerAD") &&
+        !internal::EqualsIgnoreCase(d.trust_type(), "Workplace")) {
       return Fail(error, "device.trust_type", d.trust_type(),
                   "is not AzureAD, ServerAD or Workplace");
     }

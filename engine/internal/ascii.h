@@ -18,8 +18,21 @@
 namespace consent {
 namespace internal {
 
+// ASCII case-insensitive equality, inlined: sizes first, then bytes as
+// they are (identifiers usually arrive in their canonical spelling), then
+// lowercased.
 inline bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
-  return absl::EqualsIgnoreCase(a, b);
+  if (a.size() != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  for (size_t i = 0, n = a.size(); i < n; ++i) {
+    if (x[i] == y[i]) continue;
+    if (absl::ascii_tolower(static_cast<unsigned char>(x[i])) !=
+        absl::ascii_tolower(static_cast<unsigned char>(y[i]))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // SPEC §0 "sorted": lowercase byte order, then original bytes.
@@ -58,7 +71,7 @@ struct CaseInsensitiveHash {
 struct CaseInsensitiveEq {
   using is_transparent = void;
   bool operator()(absl::string_view a, absl::string_view b) const {
-    return absl::EqualsIgnoreCase(a, b);
+    return ::consent::internal::EqualsIgnoreCase(a, b);
   }
 };
 

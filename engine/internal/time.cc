@@ -1,6 +1,5 @@
 #include "engine/internal/time.h"
 
-#include <cstdio>
 
 namespace consent {
 namespace internal {
@@ -104,11 +103,28 @@ void FormatRfc3339(int64_t t, std::string* out) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02dZ",
-                        static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
-                        static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60));
-  out->assign(buf, n);
+  // By hand: snprintf is a measurable share of an evaluation (T7).
+  char buf[24];
+  auto put = [&buf](int pos, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  if (y < 0 || y > 9999) y = y < 0 ? 0 : 9999;
+  put(0, y, 4);
+  buf[4] = '-';
+  put(5, m, 2);
+  buf[7] = '-';
+  put(8, d, 2);
+  buf[10] = 'T';
+  put(11, rem / 3600, 2);
+  buf[13] = ':';
+  put(14, rem % 3600 / 60, 2);
+  buf[16] = ':';
+  put(17, rem % 60, 2);
+  buf[19] = 'Z';
+  out->assign(buf, 20);
 }
 
 }  // namespace internal

@@ -437,7 +437,10 @@ class Evaluator {
   // ---- steps -----------------------------------------------------------
   bool Steps() {
     // V1.
-    const string gt = Lower(r_.grant_type());
+    // OAuth wire values (grant_type, prompt, consent_response, assertion
+    // kind) match exactly, as RFC 6749 values do; vocabulary of the
+    // directory and session matches case-insensitively.
+    const string& gt = r_.grant_type();
     if (gt == "interactive" || gt == "authorization_code") {
       grant_ = GrantType::kInteractive;
     } else if (gt == "refresh_token") {
@@ -462,13 +465,12 @@ class Evaluator {
       return Fail(v1::INVALID, "invalid_request", 900144, "V2");
     }
     // V3.
-    if (interactive_ && !r_.prompt().empty() && !IEq(r_.prompt(), "none") &&
-        !IEq(r_.prompt(), "login") && !IEq(r_.prompt(), "consent") &&
-        !IEq(r_.prompt(), "select_account")) {
+    if (interactive_ && !r_.prompt().empty() && r_.prompt() != "none" && r_.prompt() != "login" &&
+        r_.prompt() != "consent" && r_.prompt() != "select_account") {
       return Fail(v1::INVALID, "invalid_request", 90100, "V3");
     }
-    prompt_consent_ = interactive_ && IEq(r_.prompt(), "consent");
-    prompt_none_ = interactive_ && IEq(r_.prompt(), "none");
+    prompt_consent_ = interactive_ && r_.prompt() == "consent";
+    prompt_none_ = interactive_ && r_.prompt() == "none";
     // V4.
     string why;
     if (!ParseStepUp(&why)) return Fail(v1::INVALID, "invalid_request", 90100, "V4");
@@ -489,6 +491,15 @@ class Evaluator {
           u.app_role_assignments_size() > static_cast<int>(kMaxUserList)) {
         return Fail(v1::INVALID, "invalid_request", 90100, "V4");
       }
+      // The user record's vocabulary.
+      if (!u.user_type().empty() && !IEq(u.user_type(), "member") && !IEq(u.user_type(), "guest")) {
+        return Fail(v1::INVALID, "invalid_request", 90100, "V4");
+      }
+      static const char* kKinds[] = {"b2bCollaborationGuest", "b2bCollaborationMember", "b2bDirectConnectUser",
+                                     "internalGuest", "serviceProvider", "otherExternalUser"};
+      bool kind_ok = u.external_kind().empty();
+      for (const char* k : kKinds) kind_ok = kind_ok || IEq(u.external_kind(), k);
+      if (!kind_ok) return Fail(v1::INVALID, "invalid_request", 90100, "V4");
     }
     // P2, then P1.
     string text = r_.scope();
@@ -580,7 +591,7 @@ class Evaluator {
     // O1-O5.
     if (grant_ == GrantType::kObo) {
       const v1::Assertion& a = r_.assertion();
-      if (!IEq(a.kind(), "access_token")) {
+      if (a.kind() != "access_token") {
         return Fail(v1::INVALID, "invalid_grant", 240002, "O1");
       }
       std::optional<int64_t> exp = ParseTime(a.exp());
@@ -687,7 +698,7 @@ class Evaluator {
       return Fail(v1::DENIED, Denial(), 50105, "E7");
     }
     // V5.
-    if (interactive_ && IEq(r_.consent_response(), "declined")) {
+    if (interactive_ && r_.consent_response() == "declined") {
       return Fail(v1::CONSENT_DECLINED, "access_denied", 65004, "V5");
     }
     return true;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/hash/hash.h"
@@ -58,13 +59,39 @@ struct SpecLessFn {
 struct CaseInsensitiveHash {
   using is_transparent = void;
   size_t operator()(absl::string_view s) const {
-    // FNV-1a over lowercased bytes, then mixed by absl::Hash.
-    uint64_t h = 1469598103934665603ull;
-    for (char c : s) {
-      h ^= static_cast<unsigned char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
-      h *= 1099511628211ull;
+    // Eight bytes at a time: ASCII upper-case letters are folded with a
+    // SWAR mask (bytes >= 0x80 are left alone), then mixed by multiply and
+    // rotate; absl::Hash finishes. Identifiers here are mostly 30-40 bytes
+    // (GUIDs, URIs), so this is several times faster than a byte loop.
+    constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+    uint64_t h = s.size() * kMul;
+    const char* p = s.data();
+    size_t n = s.size();
+    while (n >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      h = Rotl((h ^ Lower8(x)) * kMul, 29);
+      p += 8;
+      n -= 8;
     }
+    uint64_t tail = 0;
+    for (size_t i = 0; i < n; ++i) {
+      tail |= uint64_t{static_cast<unsigned char>(absl::ascii_tolower(static_cast<unsigned char>(p[i])))}
+              << (8 * i);
+    }
+    h = Rotl((h ^ tail) * kMul, 29);
     return absl::Hash<uint64_t>{}(h);
+  }
+
+ private:
+  static uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+  // ASCII-lowercases the eight bytes of `x` ('A'..'Z' gain 0x20).
+  static uint64_t Lower8(uint64_t x) {
+    const uint64_t seven = x & 0x7f7f7f7f7f7f7f7full;
+    const uint64_t ge_a = seven + 0x3f3f3f3f3f3f3f3full;  // byte >= 'A' sets bit 7
+    const uint64_t gt_z = seven + 0x2525252525252525ull;  // byte >  'Z' sets bit 7
+    const uint64_t upper = (ge_a & ~gt_z) & ~x & 0x8080808080808080ull;
+    return x | (upper >> 2);
   }
 };
 

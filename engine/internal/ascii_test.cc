@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 
 namespace consent {
@@ -21,6 +22,20 @@ TEST(AsciiTest, HashAgreesWithEquality) {
   EXPECT_EQ(h("Mail.Read"), h("mail.read"));
   EXPECT_TRUE(CaseInsensitiveEq()("API://Payroll", "api://payroll"));
   EXPECT_FALSE(CaseInsensitiveEq()("api://payroll/", "api://payroll"));
+  // Every length around the eight-byte blocks, every ASCII letter.
+  const std::string upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{0123456789-_./:";
+  for (size_t len = 0; len <= upper.size(); ++len) {
+    std::string a = upper.substr(0, len);
+    std::string b = absl::AsciiStrToLower(a);
+    EXPECT_EQ(h(a), h(b)) << a;
+    EXPECT_TRUE(CaseInsensitiveEq()(a, b)) << a;
+  }
+  // '@' '[' '`' '{' border the letters: they must not fold.
+  EXPECT_NE(h("@"), h("`"));
+  EXPECT_NE(h("["), h("{"));
+  EXPECT_FALSE(EqualsIgnoreCase("@", "`"));
+  // Non-ASCII bytes are compared as they are.
+  EXPECT_NE(h("\xc3\x89"), h("\xc3\xa9"));
 }
 
 }  // namespace

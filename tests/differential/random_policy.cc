@@ -787,8 +787,8 @@ void RandomPolicy::RandomUser(const v1::PolicyBundle& b, const string& client, c
   }
   if (Chance(0.03)) u->set_exists(false);
   if (Chance(0.03)) u->set_enabled(false);
-  if (Chance(0.1)) u->set_user_type("guest");
-  else if (Chance(0.2)) u->set_user_type("member");
+  if (Chance(0.1)) u->set_user_type(Chance(0.2) ? "Guest" : "guest");
+  else if (Chance(0.2)) u->set_user_type(Chance(0.1) ? "MEMBER" : "member");
   if (Chance(0.15)) {
     static const vector<string> kKinds = {"b2bCollaborationGuest", "b2bCollaborationMember", "internalGuest",
                                           "otherExternalUser"};
@@ -926,7 +926,7 @@ v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
   const int g = Uniform(100);
   const string grant = g < 45 ? "interactive" : g < 65 ? "refresh_token" : g < 80 ? "on_behalf_of"
                        : g < 97 ? "client_credentials" : g < 99 ? "authorization_code" : "password";
-  r.set_grant_type(grant);
+  r.set_grant_type(Chance(0.005) ? FlipCase(grant, Next()) : grant);  // wire values are exact
   const int c = Uniform(100);
   string client = c < 97 ? "client-" + std::to_string(Chance(0.85) ? 1 + Uniform(4) : 5)
                   : c < 99 ? "client-unknown" : "";
@@ -978,7 +978,7 @@ v1::TokenRequest RandomPolicy::Request(const v1::PolicyBundle& b) {
   }
   const int p = Uniform(100);
   static const vector<string> kPrompts = {"none", "consent", "consent", "login", "select_account"};
-  if (p < 45) r.set_prompt(Chance(0.1) ? (Chance(0.5) ? "none consent" : "bogus") : Pick(kPrompts));
+  if (p < 45) r.set_prompt(Chance(0.1) ? (Chance(0.5) ? "none consent" : "Consent") : Pick(kPrompts));
   if (Chance(0.25)) r.set_claims(RandomClaims());
   if (Chance(0.2)) {
     static const vector<string> kAcr = {"c1", "c2 c3", "c4 c1", "c5", "c9", "c1  c2", "c3", "c2"};

@@ -201,6 +201,10 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(
     }
     const v1::TokenRequest& one = request->requests(i);
     Decide(one, item->mutable_decision(), &snapshot);
+    if (snapshot != nullptr) {
+      item->set_bundle_version(snapshot->version);
+      item->set_bundle_hash(snapshot->hash);
+    }
     Count(item->decision().outcome());
     LogDecision("BatchEvaluate", i, one, item->decision(), snapshot.get(), start);
   }
@@ -281,6 +285,10 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::RecordConsent(
 grpc::ServerUnaryReactor* PolicyServiceImpl::ListBundles(grpc::CallbackServerContext* context,
                                                          const v1::ListBundlesRequest*,
                                                          v1::ListBundlesResponse* response) {
+  if (decision_log_ != nullptr) {
+    response->set_decision_log_enabled(true);
+    response->set_decision_log_dropped(decision_log_->dropped());
+  }
   for (const BundleFileStatus& file : bundles_->Files()) {
     if (file.serving == nullptr) {
       response->add_rejected_files(file.path);

@@ -161,6 +161,9 @@ TEST_F(PolicydTest, BatchKeepsOrderWithPerItemResults) {
   }
   EXPECT_EQ(response.results(1).code(), 0);
   EXPECT_EQ(response.results(1).decision().error_code(), 90002);
+  EXPECT_EQ(response.results(0).bundle_version(), "v1");
+  EXPECT_EQ(response.results(0).bundle_hash(), server::Sha256Hex(ReadFile(bundle_path_)));
+  EXPECT_EQ(response.results(1).bundle_version(), "");
   EXPECT_NE(response.results(0).decision().outcome(), response.results(2).decision().outcome());
 
   v1::BatchEvaluateResponse empty;
@@ -396,6 +399,7 @@ TEST_F(PolicydTest, ListBundlesReportsTenantsAndRejectedFiles) {
   EXPECT_EQ(response.bundles(1).version(), "v7");
   EXPECT_THAT(response.rejected_files(),
               ::testing::ElementsAre(dir_ + "/broken.bundle.textproto"));
+  EXPECT_FALSE(response.decision_log_enabled());
 }
 
 TEST_F(PolicydTest, NoopDoesNothing) {
@@ -673,6 +677,11 @@ TEST_F(PolicydTest, DecisionLogRecordsEveryDecision) {
   v1::BatchEvaluateResponse response;
   grpc::ClientContext context;
   ASSERT_TRUE(stub_->BatchEvaluate(&context, batch, &response).ok());
+  v1::ListBundlesResponse bundles;
+  grpc::ClientContext list_context;
+  ASSERT_TRUE(stub_->ListBundles(&list_context, v1::ListBundlesRequest(), &bundles).ok());
+  EXPECT_TRUE(bundles.decision_log_enabled());
+  EXPECT_EQ(bundles.decision_log_dropped(), 0u);
   server_->Shutdown(absl::Seconds(5));  // flushes
   std::vector<std::string> lines = absl::StrSplit(ReadFile(log_path), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);

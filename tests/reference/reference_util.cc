@@ -514,6 +514,8 @@ std::string Base64(const std::string& s) {
 // IP
 
 bool ParseIp(const std::string& s, IpAddr* out) {
+  // inet_pton reads a C string: an embedded NUL would truncate the text.
+  if (s.find('\0') != std::string::npos) return false;
   if (s.find('.') != std::string::npos && s.find(':') == std::string::npos) {
     if (inet_pton(AF_INET, s.c_str(), out->bytes) != 1) return false;
     out->family = 4;

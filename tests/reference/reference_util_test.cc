@@ -46,6 +46,7 @@ TEST(ReferenceUtil, Cidr) {
   EXPECT_TRUE(IpInCidr(ip, "10.0.0.0/8", &in));
   EXPECT_FALSE(in);
   EXPECT_FALSE(IpInCidr(ip, "10.0.0.0/40", &in));
+  EXPECT_FALSE(ParseIp(std::string("::\0\f:::::t", 10), &ip));  // found by the differential fuzzer
   ASSERT_TRUE(ParseIp("::ffff:10.1.2.3", &ip));
   EXPECT_TRUE(IpInCidr(ip, "10.0.0.0/8", &in));
   EXPECT_TRUE(in);

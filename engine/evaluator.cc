@@ -170,7 +170,7 @@ class Evaluation {
     if (r_.has_user() && !ValidUser(r_.user())) return false;
     session_ = r_.has_session() ? &r_.session() : nullptr;
     if (grant_ == Grant::kObo) session_ = r_.assertion().has_session() ? &r_.assertion().session() : nullptr;
-    if (!ca::AnalyzeSession(session_, p_.options, &auth_times_, &scratch_text_)) {
+    if (!ca::AnalyzeSession(session_, p_.options, s_.ca_scratch.get(), &auth_times_, &scratch_text_)) {
       return Fail(v1::INVALID, "V6", "invalid_request", 90100, scratch_text_);
     }
     return ScopeSyntax();

@@ -71,7 +71,9 @@ class CaEvaluator::Run {
 
   void Go() {
     Prepare();
-    if (!AnalyzeSessionFacts(in_.session, options_, &s_.facts, nullptr)) {
+    const bool analysed = s_.analysed_valid && s_.analysed_session == in_.session;
+    s_.analysed_valid = false;
+    if (!analysed && !AnalyzeSessionFacts(in_.session, options_, &s_.facts, nullptr)) {
       // The core validated the session (AnalyzeSession); a fault here is
       // internal: fail closed.
       Block(53003);

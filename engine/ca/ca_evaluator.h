@@ -41,8 +41,19 @@ class CaScratch {
   CaScratch(const CaScratch&) = delete;
   CaScratch& operator=(const CaScratch&) = delete;
 
+  // Facts analysed ahead of Evaluate by AnalyzeSession(..., scratch, ...),
+  // valid for `analysed_session` until the next Evaluate consumes them.
+  SessionFacts& facts_for_next_evaluate(const v1::Session* session) {
+    analysed_session = session;
+    analysed_valid = true;
+    return facts;
+  }
+  void forget_facts() { analysed_valid = false; }
+
  private:
   friend class CaEvaluator;
+  const v1::Session* analysed_session = nullptr;
+  bool analysed_valid = false;
   uint32_t epoch = 0;
   std::vector<uint32_t> cond_stamp, judge_stamp;
   std::vector<PolicyJudgement> judgement;

@@ -64,6 +64,19 @@ bool AnalyzeSession(const v1::Session* session, const EngineOptions& options, Au
   return true;
 }
 
+bool AnalyzeSession(const v1::Session* session, const EngineOptions& options, CaScratch* scratch,
+                    AuthTimes* times, std::string* error) {
+  scratch->forget_facts();
+  SessionFacts& facts = scratch->facts_for_next_evaluate(session);
+  if (!AnalyzeSessionFacts(session, options, &facts, error)) {
+    scratch->forget_facts();
+    return false;
+  }
+  times->primary_auth_time = facts.primary_auth_time;
+  times->mfa_time = facts.mfa_time;
+  return true;
+}
+
 v1::ResourceAccessResult CheckResourceAccess(const v1::ResourceAccessCheck& check, int64_t now,
                                              ChallengeFormat format) {
   return CheckResourceAccessImpl(check, now, format);

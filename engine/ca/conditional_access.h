@@ -112,6 +112,13 @@ struct AuthTimes {
 bool AnalyzeSession(const v1::Session* session, const EngineOptions& options,
                     AuthTimes* times, std::string* error);
 
+// AnalyzeSession that also keeps the analysed facts in `scratch`: the next
+// Evaluate with this scratch and the same session uses them instead of
+// analysing the session a second time (the core validates it at step 1, CA
+// reads it at step 4). The kept facts are consumed by that one Evaluate.
+bool AnalyzeSession(const v1::Session* session, const EngineOptions& options,
+                    CaScratch* scratch, AuthTimes* times, std::string* error);
+
 // SPEC S4, the resource-side check.
 v1::ResourceAccessResult CheckResourceAccess(const v1::ResourceAccessCheck& check,
                                              int64_t now, ChallengeFormat format);

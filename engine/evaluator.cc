@@ -45,6 +45,15 @@ struct InjectedFault : std::exception {
 // Appends `text` to a description, keeping only RFC 6749 A.8 bytes
 // (%x20-21 / %x23-5B / %x5D-7E): others become '?'.
 void AppendSafe(std::string* out, absl::string_view text) {
+  bool clean = true;
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    clean &= c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  }
+  if (clean) {
+    out->append(text.data(), text.size());
+    return;
+  }
   for (char ch : text) {
     const unsigned char c = static_cast<unsigned char>(ch);
     const bool ok = c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';

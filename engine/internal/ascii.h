@@ -26,6 +26,7 @@ inline bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   const char* x = a.data();
   const char* y = b.data();
+  if (a.empty() || std::memcmp(x, y, a.size()) == 0) return true;  // vectorized
   for (size_t i = 0, n = a.size(); i < n; ++i) {
     if (x[i] == y[i]) continue;
     if (absl::ascii_tolower(static_cast<unsigned char>(x[i])) !=

@@ -20,6 +20,16 @@ namespace bench {
 // Heap allocations (calls of any operator new) made so far by this thread.
 uint64_t ThreadAllocations();
 
+// False when a sanitizer's own operator new replaces ours (ASan), so the
+// counts would read 0 whatever happens: allocation tests skip then.
+constexpr bool AllocationCountingAvailable() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return false;
+#else
+  return true;
+#endif
+}
+
 }  // namespace bench
 }  // namespace consent
 

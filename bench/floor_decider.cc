@@ -116,7 +116,10 @@ FloorDecider::FloorDecider(const SyntheticTenant& tenant) {
   for (const auto& app : b.app_registrations()) {
     auto r = resources_by_name_.find(app.app_id());
     if (r == resources_by_name_.end()) continue;
-    for (const auto& uri : app.identifier_uris()) resources_by_name_.emplace(uri, r->second);
+    // Copy the index first: emplace may rehash and free what `r` points to
+    // (ASan found the use after free).
+    const int index = r->second;
+    for (const auto& uri : app.identifier_uris()) resources_by_name_.emplace(uri, index);
   }
   for (const auto& g : b.tenant_wide_grants()) {
     auto c = clients_by_id_.find(g.client_app_id());

@@ -451,24 +451,31 @@ class PolicyCompiler {
     }
   }
 
+  // A grant's or assignment's client must have an SP, its resource must be
+  // a resource API with an SP; each missing party is a problem at `path`.
+  bool ResolveGrantParties(const std::string& path, const std::string& client_id,
+                           const std::string& resource_id, AppIndex* client, AppIndex* resource) {
+    *client = impl_->FindApp(client_id);
+    *resource = impl_->FindApp(resource_id);
+    bool ok = true;
+    if (*client == kNoApp || !impl_->app(*client).has_sp) {
+      p_->Add(Field(path, "client_app_id"), absl::StrCat("no service principal ", Quote(client_id)));
+      ok = false;
+    }
+    if (*resource == kNoApp || impl_->resource_of(*resource) == nullptr || !impl_->app(*resource).has_sp) {
+      p_->Add(Field(path, "resource_app_id"),
+              absl::StrCat("no resource API with a service principal ", Quote(resource_id)));
+      ok = false;
+    }
+    return ok;
+  }
+
   void CompileGrants() {
     for (int i = 0; i < b_.tenant_wide_grants_size(); ++i) {
       const v1::TenantWideGrant& g = b_.tenant_wide_grants(i);
       const std::string path = Index("tenant_wide_grants", i);
-      const AppIndex c = impl_->FindApp(g.client_app_id());
-      const AppIndex r = impl_->FindApp(g.resource_app_id());
-      bool ok = true;
-      if (c == kNoApp || !impl_->app(c).has_sp) {
-        p_->Add(Field(path, "client_app_id"), absl::StrCat("no service principal ", Quote(g.client_app_id())));
-        ok = false;
-      }
-      const ResourceDef* res = r == kNoApp ? nullptr : impl_->resource_of(r);
-      if (res == nullptr || !impl_->app(r).has_sp) {
-        p_->Add(Field(path, "resource_app_id"),
-                absl::StrCat("no resource API with a service principal ", Quote(g.resource_app_id())));
-        ok = false;
-      }
-      if (!ok) continue;
+      AppIndex c, r;
+      if (!ResolveGrantParties(path, g.client_app_id(), g.resource_app_id(), &c, &r)) continue;
       ResourceDef& rd = impl_->resources[impl_->app(r).resource];
       TenantGrantSet& set = rd.tenant_grants[c];
       set.scopes.resize(rd.scope_words, 0);
@@ -486,20 +493,8 @@ class PolicyCompiler {
     for (int i = 0; i < b_.app_role_assignments_size(); ++i) {
       const v1::ServicePrincipalRoleAssignment& g = b_.app_role_assignments(i);
       const std::string path = Index("app_role_assignments", i);
-      const AppIndex c = impl_->FindApp(g.client_app_id());
-      const AppIndex r = impl_->FindApp(g.resource_app_id());
-      bool ok = true;
-      if (c == kNoApp || !impl_->app(c).has_sp) {
-        p_->Add(Field(path, "client_app_id"), absl::StrCat("no service principal ", Quote(g.client_app_id())));
-        ok = false;
-      }
-      const ResourceDef* res = r == kNoApp ? nullptr : impl_->resource_of(r);
-      if (res == nullptr || !impl_->app(r).has_sp) {
-        p_->Add(Field(path, "resource_app_id"),
-                absl::StrCat("no resource API with a service principal ", Quote(g.resource_app_id())));
-        ok = false;
-      }
-      if (!ok) continue;
+      AppIndex c, r;
+      if (!ResolveGrantParties(path, g.client_app_id(), g.resource_app_id(), &c, &r)) continue;
       ResourceDef& rd = impl_->resources[impl_->app(r).resource];
       SpRoleSet& set = rd.sp_roles[c];
       set.roles.resize(rd.role_words, 0);

@@ -263,7 +263,7 @@ class Evaluation {
                       "' has an empty identifier or value");
         }
       }
-      t.is_default = t.value == ".default";
+      t.is_default = internal::EqualsIgnoreCase(t.value, ".default");  // §0: case-insensitive
     }
     // A1.
     if (grant_ == Grant::kClientCredentials) {

@@ -804,3 +804,43 @@ TEST(RecordingTest, R3RoleNamedTwiceIsWrittenOnce) {
 
 }  // namespace
 }  // namespace consent
+
+namespace consent {
+namespace {
+
+TEST(ResourceAccessTest, Ex11_S4FreshnessFailureIsS3Only) {
+  auto policy = Contoso();
+  v1::ResourceAccessCheck check = testing::Parse<v1::ResourceAccessCheck>(R"pb(
+    tenant: "t-contoso" now: "2025-03-03T10:00:00Z" auth_time: "2025-03-03T08:00:00Z"
+    max_age: 3600 resource_app_id: "payroll-api")pb");
+  absl::StatusOr<v1::ResourceAccessResult> r = policy->CheckResourceAccess(check);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->allow());
+  EXPECT_EQ(r->http_status(), 401);
+  ASSERT_EQ(r->www_authenticate_size(), 1);
+  EXPECT_THAT(r->www_authenticate(0), ::testing::HasSubstr("max_age=\"3600\""));
+}
+
+TEST(ResourceAccessTest, AnotherTenantsCheckIsRefused) {
+  auto policy = Contoso();
+  v1::ResourceAccessCheck check =
+      testing::Parse<v1::ResourceAccessCheck>(R"pb(tenant: "t-other" now: "2025-03-03T10:00:00Z")pb");
+  EXPECT_EQ(policy->CheckResourceAccess(check).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ResourceAccessTest, BadInputsNameTheField) {
+  auto policy = Contoso();
+  auto status = [&](const char* text) {
+    return std::string(policy->CheckResourceAccess(testing::Parse<v1::ResourceAccessCheck>(text)).status().message());
+  };
+  EXPECT_THAT(status(R"pb(now: "soon")pb"), ::testing::HasSubstr("now:"));
+  EXPECT_THAT(status(R"pb(now: "2025-03-03T10:00:00Z" required_acr_values: "c100")pb"),
+              ::testing::HasSubstr("required_acr_values[0]"));
+  EXPECT_THAT(status(R"pb(now: "2025-03-03T10:00:00Z" challenge_format: "smoke")pb"),
+              ::testing::HasSubstr("challenge_format"));
+  EXPECT_THAT(status(R"pb(now: "2025-03-03T10:00:00Z" resource_app_id: "ghost")pb"),
+              ::testing::HasSubstr("resource_app_id"));
+}
+
+}  // namespace
+}  // namespace consent

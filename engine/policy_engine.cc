@@ -386,6 +386,11 @@ absl::StatusOr<v1::RecordConsentResult> CompiledPolicy::RecordConsent(
 absl::StatusOr<v1::ResourceAccessResult> CompiledPolicy::CheckResourceAccess(
     const v1::ResourceAccessCheck& check) const {
   const CompiledPolicyImpl& p = *impl_;
+  if (!check.tenant().empty() && !internal::EqualsIgnoreCase(check.tenant(), p.tenant_id)) {
+    // As E1: a check for another tenant is not this bundle's to answer.
+    return absl::InvalidArgumentError(absl::StrCat("tenant: \"", check.tenant(),
+                                                   "\" is not this bundle's tenant \"", p.tenant_id, "\""));
+  }
   std::optional<int64_t> now = internal::ParseRfc3339(check.now());
   if (!now) return absl::InvalidArgumentError(absl::StrCat("now: not an RFC 3339 time: \"", check.now(), "\""));
   if (!check.auth_time().empty() && !internal::ParseRfc3339(check.auth_time())) {

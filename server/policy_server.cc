@@ -13,6 +13,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -21,6 +22,23 @@
 namespace consent {
 namespace server {
 namespace {
+
+// Loopback or a Unix socket: "127.x.x.x:p", "localhost:p", "[::1]:p",
+// "unix:...". Wildcards ("0.0.0.0", "[::]") and other hosts are not.
+bool IsLocalAddress(absl::string_view listen) {
+  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
+  absl::string_view host = listen;
+  if (absl::StartsWith(host, "[")) {
+    const size_t close = host.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = host.substr(1, close - 1);
+  } else {
+    const size_t colon = host.rfind(':');
+    if (colon != absl::string_view::npos) host = host.substr(0, colon);
+  }
+  return absl::StartsWith(host, "127.") || host == "::1" || absl::EqualsIgnoreCase(host, "localhost");
+}
+
 
 constexpr const char* kServiceName = "consent.v1.PolicyService";
 
@@ -89,6 +107,12 @@ absl::Status PolicyServer::Start() {
     return absl::InvalidArgumentError(
         absl::StrCat("--tls_cert=\"", options_.tls_cert, "\" and --tls_key=\"", options_.tls_key,
                      "\": set both or neither"));
+  }
+  if (options_.tls_cert.empty() && !options_.allow_plaintext_remote && !IsLocalAddress(options_.listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen=\"", options_.listen,
+        "\": plaintext on a non-loopback address; use --tls_cert and --tls_key (and --tls_client_ca "
+        "for mutual TLS), or --allow_plaintext_remote"));
   }
   if (!options_.tls_client_ca.empty() && options_.tls_cert.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -51,6 +51,9 @@ struct PolicyServerOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // Plaintext is refused on a non-loopback `listen` unless this is set
+  // (anyone who reaches the port could ask for decisions; docs/SECURITY.md).
+  bool allow_plaintext_remote = false;
   // Largest request or response message, bytes (gRPC answers
   // RESOURCE_EXHAUSTED beyond it).
   int max_message_bytes = 4 << 20;

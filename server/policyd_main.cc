@@ -32,6 +32,8 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain; enables TLS 
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle; enables mutual TLS: clients must present a certificate it verifies.");
+ABSL_FLAG(bool, allow_plaintext_remote, false,
+          "Allow plaintext on a non-loopback --listen (refused by default: use TLS).");
 ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
           "Largest request/response message in bytes (RESOURCE_EXHAUSTED beyond).");
 ABSL_FLAG(int32_t, max_batch_size, 1000,
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.allow_plaintext_remote = absl::GetFlag(FLAGS_allow_plaintext_remote);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_batch_size = static_cast<size_t>(absl::GetFlag(FLAGS_max_batch_size));
   consent::EngineOptions& e = options.engine_options;

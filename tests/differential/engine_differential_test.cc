@@ -413,7 +413,7 @@ v1::ResourceAccessCheck RandomCheck(RandomPolicy* gen, const v1::PolicyBundle& b
 
 TEST(EngineDifferential, ResourceAccessCheckS4) {
   const long checks = EnvOr("DIFFERENTIAL_PAIRS", 10000) / 5;
-  long ran = 0, disagreements = 0, known = 0;
+  long ran = 0, disagreements = 0;
   std::map<std::string, long> statuses;
   std::map<std::string, std::string> examples;
   for (uint64_t seed = 1; ran < checks; ++seed) {
@@ -438,22 +438,12 @@ TEST(EngineDifferential, ResourceAccessCheckS4) {
                "\n  reference: " + reference::Comparable(ref.result).ShortDebugString();
       }
       if (diff.empty()) continue;
-      const bool tenant_mismatch = !check.tenant().empty() && check.tenant() != bundle.tenant_id();
-      // Known, reported: the engine ignores a check whose `tenant` is not the
-      // bundle's; the reference refuses it like E1 (InvalidArgument).
-      if (tenant_mismatch && engine.ok() && ref_status == "INVALID_ARGUMENT" &&
-          std::getenv("DIFFERENTIAL_STRICT") == nullptr) {
-        ++known;
-        continue;
-      }
       ++disagreements;
-      examples.emplace((tenant_mismatch ? "tenant " : "") + diff.substr(0, diff.find(':') + 20),
+      examples.emplace(diff.substr(0, diff.find(':') + 20),
                        "check: " + check.ShortDebugString() + "\n" + diff);
     }
   }
-  std::cout << "S4 checks: " << ran << ", disagreements: " << disagreements
-            << ", known (tenant mismatch accepted by the engine, reported; DIFFERENTIAL_STRICT=1 fails on it): "
-            << known << "; reference results:";
+  std::cout << "S4 checks: " << ran << ", disagreements: " << disagreements << "; reference results:";
   for (const auto& kv : statuses) std::cout << " [" << kv.first << "]=" << kv.second;
   std::cout << "\n";
   int printed = 0;

@@ -38,8 +38,6 @@
 
 namespace consent {
 
-namespace v1 = ::consent::v1;
-
 class CompiledPolicyImpl;
 class EvalContext;
 

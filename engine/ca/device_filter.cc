@@ -391,7 +391,7 @@ bool DeviceFilterProgram::Evaluate(const DeviceView& device) const {
     }
     const Pred& p = preds_[step];
     const int attr = static_cast<int>(p.attr);
-    bool result;
+    bool result = false;  // every case assigns it; false fails closed
     if (!device.registered || !device.present[attr]) {
       // C3: positive operators on null are false, negative ones true.
       result = IsNegative(p.op);

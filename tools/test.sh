@@ -13,7 +13,7 @@ if [[ -n "${CI:-}" ]]; then
   bazel_flags+=(--noshow_progress --curses=no)
 fi
 
-bazel test "${bazel_flags[@]}" "$@" //... 2>&1 | grep -v -E '^\s*$'
+bazel test "${bazel_flags[@]}" "$@" //... 2>&1 | grep --line-buffered -v -E '^\s*$'
 bazel_rc=${PIPESTATUS[0]}
 
 targets=$(bazel query 'tests(//...) except attr(tags, "manual", tests(//...))' 2>/dev/null)

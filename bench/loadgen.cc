@@ -8,7 +8,8 @@
 // bundle policyd serves), so every call is a real decision.
 //
 // Phases, in one run, each reported with QPS and p50/p90/p99/p99.9:
-//   noop      the `Noop` RPC with the same EvaluateRequest messages: the
+//   noop      the `Noop` RPC with the same EvaluateRequest messages, its
+//             responses padded to Evaluate's size (--noop_same_size): the
 //             transport baseline (policyd does no engine work for it);
 //   evaluate  `Evaluate`, and its QPS and p99 as ratios of noop's;
 //   batch     (--batch > 0) `BatchEvaluate` with --batch requests per call:
@@ -51,6 +52,9 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/service.grpc.pb.h"
 
+ABSL_FLAG(bool, noop_same_size, true,
+          "Pad each Noop response to the size of Evaluate's answer to the same request, so the "
+          "baseline moves the same message sizes (issue 7).");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "policyd address (loopback only)");
 ABSL_FLAG(int, concurrency, 1, "calls in flight (closed loop)");
 ABSL_FLAG(int, channels, 1, "gRPC channels (connections) the calls spread over");
@@ -423,6 +427,21 @@ int Main() {
       absl::SleepFor(absl::Milliseconds(200));
     }
   }
+  // The baseline moves the same message sizes as Evaluate: each Noop
+  // request asks for a response as large as Evaluate's answer to it.
+  std::vector<v1::EvaluateRequest> noop_singles = singles;
+  if (absl::GetFlag(FLAGS_noop_same_size)) {
+    for (size_t i = 0; i < singles.size(); ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      v1::EvaluateResponse resp;
+      if (stubs[0]->Evaluate(&ctx, singles[i], &resp).ok()) {
+        // Padding is one length-delimited field: tag + length + bytes.
+        const int64_t size = static_cast<int64_t>(resp.ByteSizeLong());
+        noop_singles[i].set_noop_response_bytes(static_cast<int32_t>(std::max<int64_t>(0, size - 3)));
+      }
+    }
+  }
   std::printf("target=%s size=%s requests=%zu concurrency=%d channels=%d duration=%gs warmup=%gs\n",
               target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(),
               concurrency, channels, duration, warmup);
@@ -434,7 +453,7 @@ int Main() {
   const double segment = duration / rounds;
   const double segment_warmup = warmup / rounds;
   auto segment_run = [&](Rpc rpc) {
-    Phase phase(&stubs, rpc, &singles, &batches, concurrency);
+    Phase phase(&stubs, rpc, rpc == Rpc::kNoop ? &noop_singles : &singles, &batches, concurrency);
     return phase.Run(segment_warmup, segment);
   };
   std::vector<RawRun> noop_runs, evaluate_runs, batch_runs, reload_runs;

@@ -145,6 +145,7 @@ absl::Status PolicyServer::Start() {
 
   PolicyServiceOptions service_options;
   service_options.max_batch_size = options_.max_batch_size;
+  service_options.max_message_bytes = options_.max_message_bytes;
   service_options.now = options_.rpc_clock;
   service_options.before_evaluate_for_testing = options_.before_evaluate_for_testing;
   service_ = std::make_unique<PolicyServiceImpl>(std::move(service_options), &store_,

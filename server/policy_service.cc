@@ -1,5 +1,7 @@
 #include "server/policy_service.h"
 
+#include <algorithm>
+
 #include <exception>
 #include <utility>
 
@@ -315,9 +317,14 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::ListBundles(grpc::CallbackServerCon
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::Noop(grpc::CallbackServerContext* context,
-                                                  const v1::EvaluateRequest*,
-                                                  v1::EvaluateResponse*) {
-  // The load generator's transport baseline: no lookup, no engine work.
+                                                  const v1::EvaluateRequest* request,
+                                                  v1::EvaluateResponse* response) {
+  // The load generator's transport baseline: no lookup, no engine work; the
+  // response is padded to the size the caller asks for, so that the
+  // baseline moves the same message sizes as Evaluate (issue 7).
+  const int64_t limit = std::max<int64_t>(0, int64_t{options_.max_message_bytes} - 64);
+  const int64_t pad = std::min<int64_t>(std::max(request->noop_response_bytes(), 0), limit);
+  if (pad > 0) response->mutable_bundle_hash()->assign(static_cast<size_t>(pad), '0');
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -39,6 +39,8 @@ namespace server {
 struct PolicyServiceOptions {
   // Requests per BatchEvaluate.
   size_t max_batch_size = 1000;
+  // The server's largest message; bounds Noop's padding.
+  int max_message_bytes = 4 << 20;
   // Clock for deadline checks; null = std::chrono::system_clock::now. Tests
   // substitute a fake.
   std::function<std::chrono::system_clock::time_point()> now;

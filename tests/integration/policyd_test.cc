@@ -411,6 +411,17 @@ TEST_F(PolicydTest, NoopDoesNothing) {
   ASSERT_TRUE(stub_->Noop(&context, rpc, &response).ok());
   EXPECT_FALSE(response.has_decision());
   EXPECT_EQ(response.bundle_version(), "");
+  EXPECT_EQ(response.ByteSizeLong(), 0u);
+  // Padded on request to the size of an Evaluate answer; bounded.
+  rpc.set_noop_response_bytes(600);
+  grpc::ClientContext padded_context;
+  ASSERT_TRUE(stub_->Noop(&padded_context, rpc, &response).ok());
+  EXPECT_EQ(response.bundle_hash().size(), 600u);
+  EXPECT_FALSE(response.has_decision());
+  rpc.set_noop_response_bytes(-5);
+  grpc::ClientContext negative_context;
+  ASSERT_TRUE(stub_->Noop(&negative_context, rpc, &response).ok());
+  EXPECT_EQ(response.ByteSizeLong(), 0u);
   const auto counts = server_->service().OutcomeCounts();
   for (uint64_t c : counts) EXPECT_EQ(c, 0u);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "engine/report_only_results.h"
 #include "proto/decision.pb.h"
 
 namespace consent {
@@ -51,7 +52,9 @@ struct DecisionView {
 
   std::vector<absl::string_view> blocking_policies;
   std::vector<absl::string_view> applied_policies;
-  std::vector<std::pair<absl::string_view, absl::string_view>> report_only;
+  // C8: every report-only policy of the request's kind, by id (see
+  // report_only_results.h); iterate for (id, result) pairs.
+  ReportOnlyResults report_only;
 
   // explanation
   std::vector<absl::string_view> rules;

@@ -569,7 +569,7 @@ class Evaluation {
     p_.ca->Evaluate(in, s_.ca_scratch.get(), &cr);
     for (absl::string_view rule : cr.rules) d_.AddRule(rule);
     d_.applied_policies.assign(cr.applied_policies.begin(), cr.applied_policies.end());
-    d_.report_only.assign(cr.report_only.begin(), cr.report_only.end());
+    d_.report_only = cr.report_only;
     d_.deferred_policies.assign(cr.deferred_policies.begin(), cr.deferred_policies.end());
     d_.unmet_controls.assign(cr.unmet_controls.begin(), cr.unmet_controls.end());
     switch (cr.verdict) {

@@ -50,7 +50,7 @@ void DecisionView::Clear() {
   middle_tier_challenge.clear();
   blocking_policies.clear();
   applied_policies.clear();
-  report_only.clear();
+  report_only.Clear();
   rules.clear();
   grant_policies.clear();
   grants.clear();

@@ -813,11 +813,24 @@ class Compiler {
       if (p.device_filter) md.has_device_filters = true;
 
       if (p.workload) {
-        (p.report_only ? md.report_only_workload : md.enforced_workload).push_back(pi);
+        if (p.report_only) {
+          p.report_only_position = static_cast<int32_t>(md.report_only_workload.size());
+          md.report_only_workload.push_back(pi);
+        } else {
+          md.enforced_workload.push_back(pi);
+        }
         continue;
       }
       if (p.report_only) {
+        p.report_only_position = static_cast<int32_t>(md.report_only_user.size());
         md.report_only_user.push_back(pi);
+        if (!p.contexts.empty()) {
+          for (int32_t c : p.contexts) md.contexts[c].report_only_policies.push_back(pi);
+        } else if (p.apps_all) {
+          md.report_only_all_apps.push_back(pi);
+        } else {
+          for (AppIndex a : p.include_apps) md.report_only_by_app[a].push_back(pi);
+        }
         continue;
       }
       for (int32_t c : p.contexts) {
@@ -829,6 +842,10 @@ class Compiler {
       } else {
         for (AppIndex a : p.include_apps) md.by_app[a].push_back(pi);
       }
+    }
+    for (int32_t pi : md.report_only_user) md.report_only_user_ids.push_back(md.policies[pi].id);
+    for (int32_t pi : md.report_only_workload) {
+      md.report_only_workload_ids.push_back(md.policies[pi].id);
     }
     for (int32_t c = 0; c < static_cast<int32_t>(md.contexts.size()); ++c) {
       if (md.contexts[c].available && md.contexts[c].has_enabled_policy) {

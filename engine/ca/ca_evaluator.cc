@@ -123,6 +123,7 @@ class CaEvaluator::Run {
     s_.applied.clear();
     s_.items.clear();
     s_.unsatisfied_contexts.clear();
+    s_.requested_contexts.clear();
     s_.acrs_codes.clear();
     s_.capolids.clear();
     s_.acr_names.clear();
@@ -497,6 +498,7 @@ class CaEvaluator::Run {
       const int32_t code = ContextCode(id);
       if (code == kNoContext) continue;  // not c1..c99 (cannot happen after V4)
       if (code >= 0) {
+        if (s_.context_stamp[code] != epoch_) s_.requested_contexts.push_back(code);
         s_.context_stamp[code] = epoch_;
         for (int32_t pi : md_.contexts[code].policies) {
           if (Applies(pi)) AddApplied(pi);  // joined or not (3.1)
@@ -565,34 +567,43 @@ class CaEvaluator::Run {
     std::sort(r_.acrs.begin(), r_.acrs.end(), internal::SpecLessFn());
     if (!r_.acrs.empty()) r_.rules.push_back("C7");
 
-    // C8.
-    for (int32_t pi : md_.report_only_user) {
+    // C8. Only the report-only policies indexed under a target, targeting
+    // all apps, or of a requested context can apply; every other one reads
+    // `notApplied` without being visited.
+    r_.report_only.Reset(md_.report_only_user_ids);
+    auto report = [&](int32_t pi) {
+      if (s_.candidate_stamp[pi] == epoch_) return;
+      s_.candidate_stamp[pi] = epoch_;
       const CaPolicyModel& p = md_.policies[pi];
-      bool target = false;
-      if (p.contexts.empty()) {
-        target = AppsMatch(p);
-      } else {
-        for (int32_t c : p.contexts) target = target || s_.context_stamp[c] == epoch_;
-      }
-      ReportOnly(pi, target && Applies(pi));
+      // Context policies come only from requested contexts (C7).
+      if ((!p.contexts.empty() || AppsMatch(p)) && Applies(pi)) ReportOnly(pi);
+    };
+    for (AppIndex t : in_.targets) {
+      auto it = md_.report_only_by_app.find(t);
+      if (it == md_.report_only_by_app.end()) continue;
+      for (int32_t pi : it->second) report(pi);
     }
+    for (int32_t pi : md_.report_only_all_apps) report(pi);
+    for (int32_t c : s_.requested_contexts) {
+      for (int32_t pi : md_.contexts[c].report_only_policies) report(pi);
+    }
+    r_.report_only.Finish();
 
     Combine();
   }
 
-  void ReportOnly(int32_t pi, bool applies) {
-    absl::string_view result = "notApplied";
-    if (applies) {
-      const PolicyJudgement& j = Judge(pi);
-      if (j.result == Result::kBlock || j.result == Result::kHard) {
-        result = "failure";
-      } else if (j.result == Result::kSoft || j.sif_unmet) {
-        result = "userActionRequired";
-      } else {
-        result = "success";
-      }
+  // C8 for a report-only policy that applies.
+  void ReportOnly(int32_t pi) {
+    absl::string_view result;
+    const PolicyJudgement& j = Judge(pi);
+    if (j.result == Result::kBlock || j.result == Result::kHard) {
+      result = "failure";
+    } else if (j.result == Result::kSoft || j.sif_unmet) {
+      result = "userActionRequired";
+    } else {
+      result = "success";
     }
-    r_.report_only.emplace_back(md_.policies[pi].id, result);
+    r_.report_only.Set(md_.policies[pi].report_only_position, result);
   }
 
   void MarkItem(int32_t item) {
@@ -838,11 +849,11 @@ class CaEvaluator::Run {
         r_.blocking_policies.push_back(md_.policies[pi].id);  // only block (1.7)
       }
     }
+    r_.report_only.Reset(md_.report_only_workload_ids);
     for (int32_t pi : md_.report_only_workload) {
-      r_.report_only.emplace_back(md_.policies[pi].id,
-                                  Applies(pi) ? absl::string_view("failure")
-                                              : absl::string_view("notApplied"));
+      if (Applies(pi)) r_.report_only.Set(md_.policies[pi].report_only_position, "failure");
     }
+    r_.report_only.Finish();
     std::sort(s_.applied.begin(), s_.applied.end());
     for (int32_t pi : s_.applied) r_.applied_policies.push_back(md_.policies[pi].id);
     if (!r_.report_only.empty()) r_.rules.push_back("C8");
@@ -887,7 +898,11 @@ size_t CaEvaluator::ByteSize() const {
   n += m.contexts.size() * sizeof(AuthContextModel);
   for (const RequiredItem& i : m.required_items) n += sizeof(i) + i.text.capacity();
   n += (m.user_ids.size() + m.group_ids.size() + m.role_ids.size() + m.sp_object_ids.size()) * 48;
-  for (const auto& [app, list] : m.by_app) n += 16 + list.capacity() * sizeof(int32_t);
+  for (const auto* index : {&m.by_app, &m.report_only_by_app}) {
+    for (const auto& [app, list] : *index) n += 16 + list.capacity() * sizeof(int32_t);
+  }
+  n += (m.report_only_user_ids.capacity() + m.report_only_workload_ids.capacity()) *
+       sizeof(absl::string_view);
   return n;
 }
 

@@ -62,6 +62,7 @@ class CaScratch {
   std::vector<uint32_t> location_stamp;
   std::vector<uint8_t> location_in;
   std::vector<uint32_t> context_stamp;  // requested (defined) contexts
+  std::vector<int32_t> requested_contexts;  // those stamped, once each
   std::vector<int32_t> combined, applied, items, any_items;
   std::vector<int32_t> unsatisfied_contexts;  // request order, codes (see .cc)
   std::vector<int32_t> acrs_codes;

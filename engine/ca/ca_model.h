@@ -84,6 +84,8 @@ struct CaPolicyModel {
   int source_index = 0;  // position in the bundle (for messages)
   bool report_only = false;
   bool workload = false;
+  // Report-only policies: position in CaModel::report_only_{user,workload}.
+  int32_t report_only_position = -1;
 
   // Users (C3).
   bool users_all = false;
@@ -140,6 +142,7 @@ struct AuthContextModel {
   bool available = false;
   std::vector<int32_t> policies;  // enforced (state enabled), sorted
   bool has_enabled_policy = false;
+  std::vector<int32_t> report_only_policies;  // sorted
 };
 
 struct StrengthModel {
@@ -168,11 +171,14 @@ struct CaModel {
   CiMap<int32_t> user_ids, group_ids, role_ids, sp_object_ids;
   absl::flat_hash_map<AppIndex, WorkloadClientModel> workload_clients;
 
-  // Indexes (enforced user policies only; report-only ones are all
-  // evaluated for C8 anyway).
-  absl::flat_hash_map<AppIndex, std::vector<int32_t>> by_app;
-  std::vector<int32_t> all_apps;
+  // Indexes of user policies by target: enforced ones (C2) and report-only
+  // ones (C8: a report-only policy no target reaches is `notApplied`).
+  absl::flat_hash_map<AppIndex, std::vector<int32_t>> by_app, report_only_by_app;
+  std::vector<int32_t> all_apps, report_only_all_apps;
   std::vector<int32_t> report_only_user, report_only_workload, enforced_workload;
+  // The ids of report_only_user and report_only_workload (sorted by id), for
+  // ReportOnlyResults. Views into `policies`.
+  std::vector<absl::string_view> report_only_user_ids, report_only_workload_ids;
   std::vector<int32_t> published_contexts;  // C7b candidates
   bool has_device_filters = false;
 

@@ -194,7 +194,7 @@ inline Outcome Evaluate(const CompiledCa& ca, Request& request) {
   o.unmet = Str(r.unmet_controls);
   o.rules = Str(r.rules);
   for (size_t i = 0; i < r.required_any_size; ++i) o.required_any.push_back(Str(r.required_any[i]));
-  for (auto& [id, res] : r.report_only) o.report_only.emplace_back(id, res);
+  for (const auto& [id, res] : r.report_only) o.report_only.emplace_back(id, res);
   o.claims = r.claims;
   o.rfc9470 = r.rfc9470_challenge;
   o.middle_tier = r.middle_tier_challenge;

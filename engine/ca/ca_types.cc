@@ -20,7 +20,7 @@ void CaResult::Clear() {
   suberror = {};
   applied_policies.clear();
   blocking_policies.clear();
-  report_only.clear();
+  report_only.Clear();
   required.clear();
   for (size_t i = 0; i < required_any_size && i < required_any.size(); ++i) {
     required_any[i].clear();

@@ -18,6 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "engine/report_only_results.h"
 #include "proto/request.pb.h"
 
 namespace consent {
@@ -92,7 +93,7 @@ struct CaResult {
 
   std::vector<absl::string_view> applied_policies;   // sorted
   std::vector<absl::string_view> blocking_policies;  // sorted
-  std::vector<std::pair<absl::string_view, absl::string_view>> report_only;  // by id
+  ReportOnlyResults report_only;  // C8, by id
   std::vector<absl::string_view> required;
   std::vector<std::vector<absl::string_view>> required_any;
   size_t required_any_size = 0;

@@ -45,12 +45,7 @@ struct InjectedFault : std::exception {
 // Appends `text` to a description, keeping only RFC 6749 A.8 bytes
 // (%x20-21 / %x23-5B / %x5D-7E): others become '?'.
 void AppendSafe(std::string* out, absl::string_view text) {
-  bool clean = true;
-  for (char ch : text) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    clean &= c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
-  }
-  if (clean) {
+  if (internal::AllPrintableUnquoted(text, 0x20)) {
     out->append(text.data(), text.size());
     return;
   }
@@ -221,7 +216,7 @@ class Evaluation {
     // P1: split on U+0020 only, then check every token's bytes.
     size_t start = 0;
     while (start <= text.size()) {
-      size_t end = text.find(' ', start);
+      size_t end = internal::FindFirst(text, ' ', start);
       if (end == absl::string_view::npos) end = text.size();
       if (end > start) {
         if (s_.tokens.size() >= p_.options.max_scopes_per_request) {
@@ -238,12 +233,9 @@ class Evaluation {
         return Fail(v1::INVALID, "P1", "invalid_scope", 70011,
                     "a scope token exceeds the limit max_scope_token_bytes");
       }
-      for (char ch : t.text) {
-        const unsigned char c = static_cast<unsigned char>(ch);
-        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
-          return Fail(v1::INVALID, "P1", "invalid_scope", 70011, "the scope '", t.text,
-                      "' holds a character outside RFC 6749's scope-token syntax");
-        }
+      if (!internal::AllPrintableUnquoted(t.text, 0x21)) {
+        return Fail(v1::INVALID, "P1", "invalid_scope", 70011, "the scope '", t.text,
+                    "' holds a character outside RFC 6749's scope-token syntax");
       }
     }
     if (s_.tokens.empty()) {
@@ -251,7 +243,7 @@ class Evaluation {
     }
     // P3.
     for (ScopeToken& t : s_.tokens) {
-      const size_t slash = t.text.rfind('/');
+      const size_t slash = internal::FindLast(t.text, '/');
       if (slash == absl::string_view::npos) {
         t.bare = true;
         t.value = t.text;
@@ -713,7 +705,7 @@ class Evaluation {
       absl::string_view text = g.scope();
       size_t start = 0;
       while (start < text.size()) {
-        size_t end = text.find(' ', start);
+        size_t end = internal::FindFirst(text, ' ', start);
         if (end == absl::string_view::npos) end = text.size();
         if (end > start) {
           auto it = res->scope_by_value.find(text.substr(start, end - start));

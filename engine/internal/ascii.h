@@ -96,6 +96,66 @@ struct CaseInsensitiveHash {
   }
 };
 
+// Byte-class tests eight bytes at a time (SWAR). Each is exact: a byte's
+// arithmetic never carries or borrows into its neighbour's high bit.
+namespace swar {
+inline constexpr uint64_t kOnes = 0x0101010101010101ull;
+inline constexpr uint64_t kHigh = 0x8080808080808080ull;
+// Some byte of x is < n (n <= 128).
+inline uint64_t HasLess(uint64_t x, uint8_t n) { return (x - kOnes * n) & ~x & kHigh; }
+// Some byte of x is > n (n < 128).
+inline uint64_t HasMore(uint64_t x, uint8_t n) { return ((x + kOnes * (127 - n)) | x) & kHigh; }
+// Some byte of x equals b.
+inline uint64_t HasByte(uint64_t x, uint8_t b) { return HasLess(x ^ (kOnes * b), 1); }
+}  // namespace swar
+
+// True iff every byte of `s` is in [lo, 0x7E] and is neither '"' nor '\\'
+// (lo <= 0x22). With lo = 0x21 that is RFC 6749's scope-token byte set
+// (NQCHAR, A.4); with lo = 0x20, its error_description set (A.8).
+inline bool AllPrintableUnquoted(absl::string_view s, uint8_t lo) {
+  auto bad = [lo](uint64_t x) {
+    return swar::HasLess(x, lo) | swar::HasMore(x, 0x7e) | swar::HasByte(x, '"') |
+           swar::HasByte(x, '\\');
+  };
+  const char* p = s.data();
+  size_t n = s.size();
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) {
+      const unsigned char c = static_cast<unsigned char>(p[i]);
+      if (c < lo || c > 0x7e || c == '"' || c == '\\') return false;
+    }
+    return true;
+  }
+  uint64_t acc = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    acc |= bad(x);
+  }
+  if (n > 0) {  // the last eight bytes again, overlapping
+    uint64_t x;
+    std::memcpy(&x, p + n - 8, 8);
+    acc |= bad(x);
+  }
+  return acc == 0;
+}
+
+// Position of the last `c` in `s`, or npos; inline (absl's rfind is not).
+inline size_t FindLast(absl::string_view s, char c) {
+  for (size_t i = s.size(); i > 0; --i) {
+    if (s[i - 1] == c) return i - 1;
+  }
+  return absl::string_view::npos;
+}
+
+// Position of the first `c` in `s` at or after `from`, or npos.
+inline size_t FindFirst(absl::string_view s, char c, size_t from) {
+  if (from >= s.size()) return absl::string_view::npos;
+  const void* hit = std::memchr(s.data() + from, c, s.size() - from);
+  return hit == nullptr ? absl::string_view::npos
+                        : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+}
+
 struct CaseInsensitiveEq {
   using is_transparent = void;
   bool operator()(absl::string_view a, absl::string_view b) const {

@@ -77,6 +77,12 @@ class EvalContext::Scratch {
     const ScopeDef* scope;
   };
   std::vector<PromptItem> prompt;
+  // SPEC §4: the user's authority and self policies (grant policy indexes),
+  // each once, in order of first mention; the stamps (by grant policy, equal
+  // to policy_epoch when listed) keep the lists free of repeats.
+  std::vector<int32_t> authority_policies, self_policies;
+  std::vector<uint32_t> authority_stamp, self_stamp;
+  uint32_t policy_epoch = 0;
   ca::StepUpParams step_up;
   ca::CaResult ca_result;
   std::unique_ptr<ca::CaScratch, void (*)(ca::CaScratch*)> ca_scratch;

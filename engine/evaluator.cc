@@ -888,27 +888,38 @@ class Evaluation {
 
   // SPEC §4: the user's authority policies (roles) and self policies.
   void CollectPolicies() {
-    authority_n_ = 0;
-    self_n_ = 0;
-    auto add = [](int32_t* list, size_t* n, size_t cap, int32_t p) {
-      if (p < 0) return;
-      for (size_t i = 0; i < *n; ++i) {
-        if (list[i] == p) return;
-      }
-      if (*n < cap) list[(*n)++] = p;
+    const size_t np = p_.grant_policies.size();
+    if (s_.authority_stamp.size() < np) {
+      s_.authority_stamp.resize(np, 0);
+      s_.self_stamp.resize(np, 0);
+    }
+    if (++s_.policy_epoch == 0) {  // wrapped: old stamps could look current
+      std::fill(s_.authority_stamp.begin(), s_.authority_stamp.end(), 0);
+      std::fill(s_.self_stamp.begin(), s_.self_stamp.end(), 0);
+      s_.policy_epoch = 1;
+    }
+    const uint32_t epoch = s_.policy_epoch;
+    s_.authority_policies.clear();
+    s_.self_policies.clear();
+    auto add = [epoch](std::vector<int32_t>* list, std::vector<uint32_t>* stamp, int32_t p) {
+      if (p < 0 || (*stamp)[static_cast<size_t>(p)] == epoch) return;
+      (*stamp)[static_cast<size_t>(p)] = epoch;
+      list->push_back(p);
     };
-    for (int32_t p : p_.user_consent_policies) add(self_, &self_n_, kMaxPolicies, p);
+    auto add_authority = [&](int32_t p) { add(&s_.authority_policies, &s_.authority_stamp, p); };
+    auto add_self = [&](int32_t p) { add(&s_.self_policies, &s_.self_stamp, p); };
+    for (int32_t p : p_.user_consent_policies) add_self(p);
     for (const std::string& role : r_.user().roles()) {
       auto b = p_.builtin_roles.find(role);
       if (b != p_.builtin_roles.end()) {
         switch (b->second) {
           case BuiltinRole::kGlobalAdministrator:
           case BuiltinRole::kPrivilegedRoleAdministrator:
-            add(authority_, &authority_n_, kMaxPolicies, p_.company_admin_policy);
+            add_authority(p_.company_admin_policy);
             break;
           case BuiltinRole::kCloudApplicationAdministrator:
           case BuiltinRole::kApplicationAdministrator:
-            add(authority_, &authority_n_, kMaxPolicies, p_.application_admin_policy);
+            add_authority(p_.application_admin_policy);
             break;
           case BuiltinRole::kNone:
             break;
@@ -918,8 +929,8 @@ class Evaluation {
       auto c = p_.custom_role_by_id.find(role);
       if (c == p_.custom_role_by_id.end()) continue;
       const CustomRoleDef& def = p_.custom_roles[static_cast<size_t>(c->second)];
-      for (int32_t p : def.all_policies) add(authority_, &authority_n_, kMaxPolicies, p);
-      for (int32_t p : def.self_policies) add(self_, &self_n_, kMaxPolicies, p);
+      for (int32_t p : def.all_policies) add_authority(p);
+      for (int32_t p : def.self_policies) add_self(p);
     }
   }
 
@@ -972,8 +983,8 @@ class Evaluation {
     CollectPolicies();
     const v1::User& u = r_.user();
     // (a) Consent authority over all of M.
-    if (authority_n_ > 0 && AllMissing([&](const ConsentUnit& unit, uint32_t i, const ScopeDef& s) {
-          return AnyPolicyAllows(authority_, authority_n_, Event(unit, i, s));
+    if (!s_.authority_policies.empty() && AllMissing([&](const ConsentUnit& unit, uint32_t i, const ScopeDef& s) {
+          return AnyPolicyAllows(s_.authority_policies.data(), s_.authority_policies.size(), Event(unit, i, s));
         })) {
       d_.outcome = v1::CONSENT_PROMPT_ADMIN;
       d_.AddRule("N5a");
@@ -1004,7 +1015,7 @@ class Evaluation {
       }
     }
     if (reason.empty() && !AllMissing([&](const ConsentUnit& unit, uint32_t i, const ScopeDef& s) {
-          return AnyPolicyAllows(self_, self_n_, Event(unit, i, s));
+          return AnyPolicyAllows(s_.self_policies.data(), s_.self_policies.size(), Event(unit, i, s));
         })) {
       reason = "policy";
     }
@@ -1106,8 +1117,6 @@ class Evaluation {
     }
   }
 
-  static constexpr size_t kMaxPolicies = 64;
-
   const CompiledPolicyImpl& p_;
   const v1::TokenRequest& r_;
   EvalContext::Scratch& s_;
@@ -1125,10 +1134,6 @@ class Evaluation {
   AppIndex client_ = kNoApp;
   AppIndex primary_ = kNoApp;
   std::string scratch_text_;
-  int32_t authority_[kMaxPolicies];
-  size_t authority_n_ = 0;
-  int32_t self_[kMaxPolicies];
-  size_t self_n_ = 0;
 };
 
 }  // namespace

@@ -763,6 +763,29 @@ TEST(EvalContextTest, ReusedContextGivesTheSameDecisions) {
   }
 }
 
+// N5b/N6: every policy of the user counts, however many there are. (The
+// evaluator once kept at most 64 and silently ignored the rest.)
+TEST(ExplanationTest, N6_TheHundredthUserConsentPolicyStillAllows) {
+  std::string patch;
+  std::string settings = "consent_settings {";
+  for (int i = 0; i < 100; ++i) {
+    // Application permissions only: none of these allows a delegated scope.
+    absl::StrAppend(&patch, "permission_grant_policies { id: \"app-only-", i,
+                    "\" includes { permission_type: \"application\" } }\n");
+    absl::StrAppend(&settings, " user_consent_policies: \"app-only-", i, "\"");
+  }
+  absl::StrAppend(&patch, R"pb(permission_grant_policies {
+                                 id: "z-last"
+                                 includes { permission_type: "delegated" permission_classification: "low" }
+                               })pb");
+  absl::StrAppend(&settings, " user_consent_policies: \"z-last\" }");
+  auto policy = Contoso(absl::StrCat(patch, settings));
+  ASSERT_NE(policy, nullptr);
+  v1::Decision d = policy->Evaluate(Request(absl::StrCat(kBob, R"pb(scope: "api://payroll/Payroll.Read")pb")));
+  EXPECT_EQ(v1::Outcome_Name(d.outcome()), "CONSENT_PROMPT_USER") << d.DebugString();
+  EXPECT_THAT(d.explanation().grant_policies(), ::testing::ElementsAre("z-last"));
+}
+
 }  // namespace
 }  // namespace consent
 

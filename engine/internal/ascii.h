@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/base/attributes.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -19,22 +20,51 @@
 namespace consent {
 namespace internal {
 
-// ASCII case-insensitive equality, inlined: sizes first, then bytes as
-// they are (identifiers usually arrive in their canonical spelling), then
-// lowercased.
-inline bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (a.empty() || std::memcmp(x, y, a.size()) == 0) return true;  // vectorized
-  for (size_t i = 0, n = a.size(); i < n; ++i) {
-    if (x[i] == y[i]) continue;
-    if (absl::ascii_tolower(static_cast<unsigned char>(x[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(y[i]))) {
+namespace swar {
+// ASCII-lowercases the eight bytes of `x` ('A'..'Z' gain 0x20; bytes >= 0x80
+// are left alone), as absl::ascii_tolower does byte by byte.
+inline uint64_t Lower8(uint64_t x) {
+  const uint64_t seven = x & 0x7f7f7f7f7f7f7f7full;
+  const uint64_t ge_a = seven + 0x3f3f3f3f3f3f3f3full;  // byte >= 'A' sets bit 7
+  const uint64_t gt_z = seven + 0x2525252525252525ull;  // byte >  'Z' sets bit 7
+  const uint64_t upper = (ge_a & ~gt_z) & ~x & 0x8080808080808080ull;
+  return x | (upper >> 2);
+}
+inline uint64_t Load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+}  // namespace swar
+
+// The folded comparison of EqualsIgnoreCase, for same-size strings whose
+// bytes differ: eight bytes at a time. Out of line: the rare path.
+ABSL_ATTRIBUTE_NOINLINE inline bool EqualsIgnoreCaseFolded(const char* x, const char* y, size_t n) {
+  if (n >= 8) {
+    auto same = [](uint64_t u, uint64_t v) { return u == v || swar::Lower8(u) == swar::Lower8(v); };
+    const size_t last = n - 8;
+    for (size_t i = 0; i < last; i += 8) {
+      if (!same(swar::Load8(x + i), swar::Load8(y + i))) return false;
+    }
+    return same(swar::Load8(x + last), swar::Load8(y + last));  // may overlap
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (x[i] != y[i] && absl::ascii_tolower(static_cast<unsigned char>(x[i])) !=
+                            absl::ascii_tolower(static_cast<unsigned char>(y[i]))) {
       return false;
     }
   }
   return true;
+}
+
+// ASCII case-insensitive equality, inlined: sizes first, then the bytes as
+// they are (identifiers usually arrive in their canonical spelling; memcmp is
+// vectorized), then folded.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool EqualsIgnoreCase(absl::string_view a,
+                                                          absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0) return true;
+  return EqualsIgnoreCaseFolded(a.data(), b.data(), a.size());
 }
 
 // SPEC §0 "sorted": lowercase byte order, then original bytes.
@@ -71,7 +101,7 @@ struct CaseInsensitiveHash {
     while (n >= 8) {
       uint64_t x;
       std::memcpy(&x, p, 8);
-      h = Rotl((h ^ Lower8(x)) * kMul, 29);
+      h = Rotl((h ^ swar::Lower8(x)) * kMul, 29);
       p += 8;
       n -= 8;
     }
@@ -86,14 +116,6 @@ struct CaseInsensitiveHash {
 
  private:
   static uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-  // ASCII-lowercases the eight bytes of `x` ('A'..'Z' gain 0x20).
-  static uint64_t Lower8(uint64_t x) {
-    const uint64_t seven = x & 0x7f7f7f7f7f7f7f7full;
-    const uint64_t ge_a = seven + 0x3f3f3f3f3f3f3f3full;  // byte >= 'A' sets bit 7
-    const uint64_t gt_z = seven + 0x2525252525252525ull;  // byte >  'Z' sets bit 7
-    const uint64_t upper = (ge_a & ~gt_z) & ~x & 0x8080808080808080ull;
-    return x | (upper >> 2);
-  }
 };
 
 // Byte-class tests eight bytes at a time (SWAR). Each is exact: a byte's
@@ -140,12 +162,13 @@ inline bool AllPrintableUnquoted(absl::string_view s, uint8_t lo) {
   return acc == 0;
 }
 
-// Position of the last `c` in `s`, or npos; inline (absl's rfind is not).
+// Position of the last `c` in `s`, or npos (memrchr: vectorized, and
+// inline where absl's rfind is an out-of-line call).
 inline size_t FindLast(absl::string_view s, char c) {
-  for (size_t i = s.size(); i > 0; --i) {
-    if (s[i - 1] == c) return i - 1;
-  }
-  return absl::string_view::npos;
+  if (s.empty()) return absl::string_view::npos;
+  const void* hit = memrchr(s.data(), c, s.size());
+  return hit == nullptr ? absl::string_view::npos
+                        : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
 }
 
 // Position of the first `c` in `s` at or after `from`, or npos.

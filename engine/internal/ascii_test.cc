@@ -38,6 +38,68 @@ TEST(AsciiTest, HashAgreesWithEquality) {
   EXPECT_NE(h("\xc3\x89"), h("\xc3\xa9"));
 }
 
+// The SWAR paths against byte-by-byte definitions: every byte value at
+// every position of strings of every length around the eight-byte blocks.
+TEST(AsciiTest, EqualsIgnoreCaseMatchesTheByteDefinition) {
+  auto slow = [](absl::string_view a, absl::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
+          absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const std::string base = "api://Payroll-App/Scope.Read";
+  for (size_t len = 0; len <= base.size(); ++len) {
+    const std::string a = base.substr(0, len);
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string b = a;
+        b[pos] = static_cast<char>(c);
+        ASSERT_EQ(EqualsIgnoreCase(a, b), slow(a, b)) << a << " vs " << b;
+        ASSERT_EQ(EqualsIgnoreCase(b, a), slow(b, a)) << b << " vs " << a;
+      }
+    }
+  }
+}
+
+TEST(AsciiTest, AllPrintableUnquotedMatchesTheByteDefinition) {
+  for (uint8_t lo : {uint8_t{0x20}, uint8_t{0x21}}) {
+    auto slow = [lo](absl::string_view s) {
+      for (char ch : s) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        if (c < lo || c > 0x7e || c == '"' || c == '\\') return false;
+      }
+      return true;
+    };
+    const std::string base = "https://graph.microsoft.com/Mail.Read";
+    for (size_t len = 0; len <= base.size(); ++len) {
+      const std::string a = base.substr(0, len);
+      ASSERT_TRUE(AllPrintableUnquoted(a, lo)) << a;
+      for (size_t pos = 0; pos < len; ++pos) {
+        for (int c = 0; c < 256; ++c) {
+          std::string b = a;
+          b[pos] = static_cast<char>(c);
+          ASSERT_EQ(AllPrintableUnquoted(b, lo), slow(b)) << "lo " << int{lo} << " byte " << c
+                                                           << " at " << pos << " of " << len;
+        }
+      }
+    }
+  }
+}
+
+TEST(AsciiTest, FindFirstAndLast) {
+  EXPECT_EQ(FindLast("api://x/y", '/'), 7u);
+  EXPECT_EQ(FindLast("Mail.Read", '/'), absl::string_view::npos);
+  EXPECT_EQ(FindLast("", '/'), absl::string_view::npos);
+  EXPECT_EQ(FindFirst("a b c", ' ', 0), 1u);
+  EXPECT_EQ(FindFirst("a b c", ' ', 2), 3u);
+  EXPECT_EQ(FindFirst("a b c", ' ', 4), absl::string_view::npos);
+  EXPECT_EQ(FindFirst("a b c", ' ', 99), absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace consent

@@ -555,15 +555,25 @@ class Evaluation {
     }
   }
 
-  // Copies the CA verdict into the decision; false when it decided.
+  // Moves `from` into `to` (cleared at the start of this evaluation) by
+  // swapping buffers, then lets `from` catch up with `to`'s capacity so that
+  // neither buffer of the pair ever grows again once both have seen the
+  // largest result (the hot path stays allocation-free).
+  template <typename T>
+  static void Take(T* to, T* from) {
+    to->swap(*from);
+    from->reserve(to->capacity());
+  }
+
+  // Moves the CA verdict into the decision; false when it decided.
   bool RunCa(const ca::CaInput& in) {
     ca::CaResult& cr = s_.ca_result;
     p_.ca->Evaluate(in, s_.ca_scratch.get(), &cr);
     for (absl::string_view rule : cr.rules) d_.AddRule(rule);
-    d_.applied_policies.assign(cr.applied_policies.begin(), cr.applied_policies.end());
+    Take(&d_.applied_policies, &cr.applied_policies);
     d_.report_only = cr.report_only;
-    d_.deferred_policies.assign(cr.deferred_policies.begin(), cr.deferred_policies.end());
-    d_.unmet_controls.assign(cr.unmet_controls.begin(), cr.unmet_controls.end());
+    Take(&d_.deferred_policies, &cr.deferred_policies);
+    Take(&d_.unmet_controls, &cr.unmet_controls);
     switch (cr.verdict) {
       case ca::CaResult::Verdict::kPass:
         return true;
@@ -572,7 +582,7 @@ class Evaluation {
         d_.error = cr.error;
         d_.error_code = cr.error_code;
         d_.suberror = cr.suberror;
-        d_.blocking_policies.assign(cr.blocking_policies.begin(), cr.blocking_policies.end());
+        Take(&d_.blocking_policies, &cr.blocking_policies);
         Describe(&d_.error_description, "access has been blocked by Conditional Access policies");
         return false;
       case ca::CaResult::Verdict::kStepUp:
@@ -580,15 +590,15 @@ class Evaluation {
         d_.error = cr.error;
         d_.error_code = cr.error_code;
         d_.suberror = cr.suberror;
-        d_.required.assign(cr.required.begin(), cr.required.end());
+        Take(&d_.required, &cr.required);
         d_.required_any_size = cr.required_any_size;
         if (d_.required_any.size() < cr.required_any_size) d_.required_any.resize(cr.required_any_size);
         for (size_t i = 0; i < cr.required_any_size; ++i) {
-          d_.required_any[i].assign(cr.required_any[i].begin(), cr.required_any[i].end());
+          Take(&d_.required_any[i], &cr.required_any[i]);
         }
-        d_.claims.assign(cr.claims);
-        d_.rfc9470_challenge.assign(cr.rfc9470_challenge);
-        d_.middle_tier_challenge.assign(cr.middle_tier_challenge);
+        Take(&d_.claims, &cr.claims);
+        Take(&d_.rfc9470_challenge, &cr.rfc9470_challenge);
+        Take(&d_.middle_tier_challenge, &cr.middle_tier_challenge);
         Describe(&d_.error_description, "additional authentication is required by Conditional Access");
         return false;
     }

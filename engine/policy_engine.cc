@@ -63,7 +63,14 @@ void DecisionView::Clear() {
 }
 
 void DecisionView::AddRule(absl::string_view rule) {
-  if (std::find(rules.begin(), rules.end(), rule) == rules.end()) rules.push_back(rule);
+  // Rule ids are a few bytes: compare inline rather than through memcmp.
+  for (absl::string_view r : rules) {
+    if (r.size() != rule.size()) continue;
+    size_t i = 0;
+    while (i < r.size() && r[i] == rule[i]) ++i;
+    if (i == r.size()) return;
+  }
+  rules.push_back(rule);
 }
 
 EvalContext::EvalContext() : scratch_(std::make_unique<Scratch>()) {

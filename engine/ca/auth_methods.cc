@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -51,13 +52,19 @@ constexpr Alias kAliases[] = {
 absl::string_view MethodName(Method m) { return kNames[static_cast<int>(m)]; }
 
 std::optional<Method> ParseSessionMethod(absl::string_view name) {
-  for (int i = 0; i < kMethodCount; ++i) {
-    if (internal::EqualsIgnoreCase(name, kNames[i])) return static_cast<Method>(i);
-  }
-  for (const Alias& a : kAliases) {
-    if (internal::EqualsIgnoreCase(name, a.name)) return a.method;
-  }
-  return std::nullopt;
+  // One hash probe instead of up to 21 comparisons (a request names a few
+  // methods, each parsed on every evaluation).
+  using ByName = absl::flat_hash_map<std::string, Method, internal::CaseInsensitiveHash,
+                                     internal::CaseInsensitiveEq>;
+  static const ByName* const kByName = [] {
+    auto* m = new ByName();
+    for (int i = 0; i < kMethodCount; ++i) m->emplace(kNames[i], static_cast<Method>(i));
+    for (const Alias& a : kAliases) m->emplace(a.name, a.method);
+    return m;
+  }();
+  auto it = kByName->find(name);
+  if (it == kByName->end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<MethodSet> ParseCombination(absl::string_view text, std::string* error) {

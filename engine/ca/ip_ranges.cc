@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/internal/ascii.h"
 
 namespace consent {
 namespace ca {
@@ -47,46 +48,38 @@ std::optional<IpKey> ParseV6(absl::string_view text) {
   uint16_t groups[8] = {0};
   int count = 0;
   int gap = -1;  // index where "::" was
+  const size_t n = text.size();
   size_t i = 0;
-  if (text.size() >= 2 && text[0] == ':' && text[1] == ':') {
+  if (n >= 2 && text[0] == ':' && text[1] == ':') {
     gap = 0;
     i = 2;
-    if (i == text.size()) return IpKey(0);
-  } else if (!text.empty() && text[0] == ':') {
+    if (i == n) return IpKey(0);
+  } else if (n > 0 && text[0] == ':') {
     return std::nullopt;
   }
-  while (i < text.size()) {
-    // A trailing dotted quad.
-    size_t end = text.find_first_of(':', i);
-    absl::string_view piece =
-        text.substr(i, end == absl::string_view::npos ? absl::string_view::npos : end - i);
-    if (end == absl::string_view::npos && piece.find('.') != absl::string_view::npos) {
-      std::optional<uint32_t> v4 = ParseV4(piece);
+  // One pass: a group is 1-4 hex digits; the last may be a dotted quad.
+  while (i < n) {
+    const size_t start = i;
+    uint32_t g = 0;
+    for (int h; i < n && (h = HexValue(text[i])) >= 0; ++i) g = (g << 4) | static_cast<uint32_t>(h);
+    if (i < n && text[i] == '.') {  // a trailing dotted quad
+      std::optional<uint32_t> v4 = ParseV4(text.substr(start));
       if (!v4 || count > 6) return std::nullopt;
       groups[count++] = static_cast<uint16_t>(*v4 >> 16);
       groups[count++] = static_cast<uint16_t>(*v4 & 0xFFFF);
-      i = text.size();
       break;
     }
-    if (piece.empty() || piece.size() > 4 || count == 8) return std::nullopt;
-    uint32_t g = 0;
-    for (char c : piece) {
-      int h = HexValue(c);
-      if (h < 0) return std::nullopt;
-      g = (g << 4) | h;
-    }
+    if (i == start || i - start > 4 || count == 8) return std::nullopt;
     groups[count++] = static_cast<uint16_t>(g);
-    i += piece.size();
-    if (i == text.size()) break;
-    // text[i] == ':'
-    if (i + 1 < text.size() && text[i + 1] == ':') {
+    if (i == n) break;
+    if (text[i] != ':') return std::nullopt;
+    if (i + 1 < n && text[i + 1] == ':') {
       if (gap >= 0) return std::nullopt;
       gap = count;
       i += 2;
-      if (i == text.size()) break;
     } else {
       ++i;
-      if (i == text.size()) return std::nullopt;  // trailing single ':'
+      if (i == n) return std::nullopt;  // trailing single ':'
     }
   }
   uint16_t full[8] = {0};
@@ -110,7 +103,7 @@ IpKey V4Key(uint32_t v4) { return absl::MakeUint128(0, (uint64_t{0xFFFF} << 32) 
 }  // namespace
 
 std::optional<IpKey> ParseIp(absl::string_view text) {
-  if (text.find(':') != absl::string_view::npos) return ParseV6(text);
+  if (internal::FindFirst(text, ':', 0) != absl::string_view::npos) return ParseV6(text);
   std::optional<uint32_t> v4 = ParseV4(text);
   if (!v4) return std::nullopt;
   return V4Key(*v4);

@@ -106,9 +106,14 @@ struct CaseInsensitiveHash {
       n -= 8;
     }
     uint64_t tail = 0;
-    for (size_t i = 0; i < n; ++i) {
-      tail |= uint64_t{static_cast<unsigned char>(absl::ascii_tolower(static_cast<unsigned char>(p[i])))}
-              << (8 * i);
+    if (n > 0 && s.size() >= 8) {
+      // The last n bytes, by an overlapping load: the same value as below.
+      tail = swar::Lower8(swar::Load8(p + n - 8) >> (8 * (8 - n)));
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        tail |= uint64_t{static_cast<unsigned char>(absl::ascii_tolower(static_cast<unsigned char>(p[i])))}
+                << (8 * i);
+      }
     }
     h = Rotl((h ^ tail) * kMul, 29);
     return absl::Hash<uint64_t>{}(h);

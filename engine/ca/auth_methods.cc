@@ -1,8 +1,8 @@
 #include "engine/ca/auth_methods.h"
 
 #include <algorithm>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -52,19 +52,25 @@ constexpr Alias kAliases[] = {
 absl::string_view MethodName(Method m) { return kNames[static_cast<int>(m)]; }
 
 std::optional<Method> ParseSessionMethod(absl::string_view name) {
-  // One hash probe instead of up to 21 comparisons (a request names a few
-  // methods, each parsed on every evaluation).
-  using ByName = absl::flat_hash_map<std::string, Method, internal::CaseInsensitiveHash,
-                                     internal::CaseInsensitiveEq>;
-  static const ByName* const kByName = [] {
-    auto* m = new ByName();
-    for (int i = 0; i < kMethodCount; ++i) m->emplace(kNames[i], static_cast<Method>(i));
-    for (const Alias& a : kAliases) m->emplace(a.name, a.method);
-    return m;
+  // Names bucketed by length: a request names a few methods, each parsed on
+  // every evaluation, and a bucket holds at most a few names.
+  constexpr size_t kMaxLength = 40;
+  struct Buckets {
+    std::vector<Alias> by_length[kMaxLength + 1];
+  };
+  static const Buckets* const kBuckets = [] {
+    auto* b = new Buckets();
+    for (int i = 0; i < kMethodCount; ++i) {
+      b->by_length[kNames[i].size()].push_back({kNames[i], static_cast<Method>(i)});
+    }
+    for (const Alias& a : kAliases) b->by_length[a.name.size()].push_back(a);
+    return b;
   }();
-  auto it = kByName->find(name);
-  if (it == kByName->end()) return std::nullopt;
-  return it->second;
+  if (name.size() > kMaxLength) return std::nullopt;
+  for (const Alias& a : kBuckets->by_length[name.size()]) {
+    if (internal::EqualsIgnoreCase(name, a.name)) return a.method;
+  }
+  return std::nullopt;
 }
 
 std::optional<MethodSet> ParseCombination(absl::string_view text, std::string* error) {

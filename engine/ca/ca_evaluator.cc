@@ -305,11 +305,21 @@ class CaEvaluator::Run {
     return true;
   }
 
+  // A sorted app list holds `t` (short lists, the usual case, by scan).
+  static bool HasApp(const std::vector<AppIndex>& sorted, AppIndex t) {
+    if (sorted.size() <= 16) {
+      for (AppIndex a : sorted) {
+        if (a >= t) return a == t;
+      }
+      return false;
+    }
+    return std::binary_search(sorted.begin(), sorted.end(), t);
+  }
+
   bool AppsMatch(const CaPolicyModel& p) const {
+    if (p.apps_all && p.exclude_apps.empty()) return !in_.targets.empty();
     for (AppIndex t : in_.targets) {
-      const bool inc =
-          p.apps_all || std::binary_search(p.include_apps.begin(), p.include_apps.end(), t);
-      if (inc && !std::binary_search(p.exclude_apps.begin(), p.exclude_apps.end(), t)) {
+      if ((p.apps_all || HasApp(p.include_apps, t)) && !HasApp(p.exclude_apps, t)) {
         return true;  // any target suffices (C2)
       }
     }

@@ -1,5 +1,7 @@
 #include "engine/internal/time.h"
 
+#include <cstring>
+
 
 namespace consent {
 namespace internal {
@@ -28,18 +30,6 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   *y = yy + (*m <= 2);
 }
 
-bool Digits(absl::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    const char c = s[i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 bool ValidDate(int y, int m, int d) {
@@ -51,43 +41,83 @@ bool ValidDate(int y, int m, int d) {
 
 }  // namespace
 
-std::optional<int64_t> ParseDate(absl::string_view s) {
-  int y, m, d;
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  if (!Digits(s, 0, 4, &y) || !Digits(s, 5, 2, &m) || !Digits(s, 8, 2, &d)) {
+namespace {
+
+// A decimal digit's value, or >= 10 (as unsigned) for any other byte.
+inline unsigned D(char c) { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0'; }
+
+// "YYYY-MM-DD" at p (10 bytes, present): days since the epoch.
+inline std::optional<int64_t> DateAt(const char* p) {
+  const unsigned y0 = D(p[0]), y1 = D(p[1]), y2 = D(p[2]), y3 = D(p[3]);
+  const unsigned m0 = D(p[5]), m1 = D(p[6]), d0 = D(p[8]), d1 = D(p[9]);
+  if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9) |
+      (p[4] != '-') | (p[7] != '-')) {
     return std::nullopt;
   }
+  const int y = static_cast<int>(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
+  const int m = static_cast<int>(m0 * 10 + m1), d = static_cast<int>(d0 * 10 + d1);
   if (!ValidDate(y, m, d)) return std::nullopt;
-  return DaysFromCivil(y, m, d);
+  return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseDate(absl::string_view s) {
+  if (s.size() != 10) return std::nullopt;
+  return DateAt(s.data());
 }
 
 std::optional<int64_t> ParseRfc3339(absl::string_view s) {
   if (s.size() < 20) return std::nullopt;
-  std::optional<int64_t> days = ParseDate(s.substr(0, 10));
-  if (!days) return std::nullopt;
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
-  int hh, mm, ss;
-  if (!Digits(s, 11, 2, &hh) || s[13] != ':' || !Digits(s, 14, 2, &mm) ||
-      s[16] != ':' || !Digits(s, 17, 2, &ss)) {
+  const char* p = s.data();
+  // A request's times (now, its authentication methods) mostly fall on the
+  // same day, and so do consecutive requests: remember the last valid date
+  // this thread converted.
+  struct DateMemo {
+    uint64_t head = 0;   // bytes 0-7
+    uint16_t tail = 0;   // bytes 8-9
+    int64_t days = 0;
+    bool valid = false;
+  };
+  thread_local DateMemo memo;
+  uint64_t head;
+  uint16_t tail;
+  std::memcpy(&head, p, 8);
+  std::memcpy(&tail, p + 8, 2);
+  std::optional<int64_t> days;
+  if (memo.valid && memo.head == head && memo.tail == tail) {
+    days = memo.days;
+  } else {
+    days = DateAt(p);
+    if (!days) return std::nullopt;
+    memo = DateMemo{head, tail, *days, true};
+  }
+  const unsigned h0 = D(p[11]), h1 = D(p[12]), i0 = D(p[14]), i1 = D(p[15]);
+  const unsigned s0 = D(p[17]), s1 = D(p[18]);
+  if ((p[10] != 'T') & (p[10] != 't') & (p[10] != ' ')) return std::nullopt;
+  if ((h0 > 9) | (h1 > 9) | (i0 > 9) | (i1 > 9) | (s0 > 9) | (s1 > 9) | (p[13] != ':') |
+      (p[16] != ':')) {
     return std::nullopt;
   }
+  const int hh = static_cast<int>(h0 * 10 + h1), mm = static_cast<int>(i0 * 10 + i1);
+  const int ss = static_cast<int>(s0 * 10 + s1);
   if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
   size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
+  if (s[pos] == '.') {
     ++pos;
-    size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    const size_t start = pos;
+    while (pos < s.size() && D(s[pos]) <= 9) ++pos;
     if (pos == start || pos - start > 9) return std::nullopt;
   }
   int64_t offset = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
+    if (pos + 6 > s.size()) return std::nullopt;
+    const unsigned a = D(s[pos + 1]), b = D(s[pos + 2]), c = D(s[pos + 4]), e = D(s[pos + 5]);
+    if ((a > 9) | (b > 9) | (c > 9) | (e > 9) | (s[pos + 3] != ':')) return std::nullopt;
+    const int oh = static_cast<int>(a * 10 + b), om = static_cast<int>(c * 10 + e);
+    if (oh > 23 || om > 59) return std::nullopt;
     offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
     pos += 6;
   } else {

@@ -45,6 +45,17 @@ using Bits = std::vector<uint64_t>;
 
 inline bool TestBit(const uint64_t* w, uint32_t i) { return (w[i >> 6] >> (i & 63)) & 1; }
 inline void SetBit(uint64_t* w, uint32_t i) { w[i >> 6] |= uint64_t{1} << (i & 63); }
+// Calls f(i) for each set bit i of the `words`-word set, in increasing order,
+// until f returns false; returns false iff some call did.
+template <typename F>
+inline bool ForEachBit(const uint64_t* w, uint32_t words, F f) {
+  for (uint32_t k = 0; k < words; ++k) {
+    for (uint64_t x = w[k]; x != 0; x &= x - 1) {
+      if (!f(k * 64 + static_cast<uint32_t>(__builtin_ctzll(x)))) return false;
+    }
+  }
+  return true;
+}
 
 enum class Classification : uint8_t { kNone = 0, kLow = 1, kMedium = 2, kHigh = 3 };
 

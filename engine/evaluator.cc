@@ -633,11 +633,10 @@ class Evaluation {
       const uint32_t g = s_.Alloc(res->scope_words);
       ComputeGranted(client_, primary_, s_.Words(g), /*record=*/false);
       const bool uses_static = !AnyBit(s_.Words(g), res->scope_words) || prompt_consent_;
-      for (uint32_t i = 0; i < res->scopes.size(); ++i) {
-        if (TestBit(s_.Words(g), i)) {
-          for (AppIndex a : res->scopes[i].ca_targets) AddTarget(a);
-        }
-      }
+      ForEachBit(s_.Words(g), res->scope_words, [&](uint32_t i) {
+        for (AppIndex a : res->scopes[i].ca_targets) AddTarget(a);
+        return true;
+      });
       if (uses_static) {
         ForEachStaticEntry([&](AppIndex, const StaticEntry& e) {
           if (e.resource == primary_) {
@@ -856,9 +855,7 @@ class Evaluation {
       if (!u.any_m) continue;
       const ResourceDef* res = p_.resource_of(u.resource);
       const uint64_t* m = s_.bits.data() + u.m;
-      for (uint32_t i = 0; i < res->scopes.size(); ++i) {
-        if (TestBit(m, i) && !f(u, i, res->scopes[i])) return false;
-      }
+      if (!ForEachBit(m, u.words, [&](uint32_t i) { return f(u, i, res->scopes[i]); })) return false;
     }
     return true;
   }
@@ -956,9 +953,7 @@ class Evaluation {
       if (u.client != client || !u.any_m) continue;
       const ResourceDef* res = p_.resource_of(u.resource);
       const uint64_t* m = s_.bits.data() + u.m;
-      for (uint32_t i = 0; i < res->scopes.size(); ++i) {
-        if (TestBit(m, i) && !res->scopes[i].basic) return true;
-      }
+      if (!ForEachBit(m, u.words, [&](uint32_t i) { return res->scopes[i].basic; })) return true;
     }
     return false;
   }
@@ -971,15 +966,15 @@ class Evaluation {
       const uint64_t* m = s_.bits.data() + u.m;
       const uint32_t group = static_cast<uint32_t>(
           std::find(s_.prompt_groups.begin(), s_.prompt_groups.end(), u.resource) - s_.prompt_groups.begin());
-      for (uint32_t i = 0; i < res->scopes.size(); ++i) {
-        if (!TestBit(m, i)) continue;
+      ForEachBit(m, u.words, [&](uint32_t i) {
         const ScopeDef* sd = &res->scopes[i];
         bool seen = false;
         for (const auto& item : s_.prompt) {
           if (item.scope == sd) seen = true;
         }
         if (!seen) s_.prompt.push_back({group, sd});
-      }
+        return true;
+      });
     }
     std::sort(s_.prompt.begin(), s_.prompt.end(), [](const auto& a, const auto& b) {
       if (a.group != b.group) return a.group < b.group;
@@ -1077,14 +1072,13 @@ class Evaluation {
     if (res != nullptr) {
       const ConsentUnit& u = Unit(client_, primary_);
       const uint64_t* g = s_.bits.data() + u.g;
-      for (uint32_t i = 0; i < res->scopes.size(); ++i) {
-        if (!TestBit(g, i)) continue;
+      ForEachBit(g, u.words, [&](uint32_t i) {
         const ScopeDef& s = res->scopes[i];
         // T1: minus offline_access; OIDC scopes are GRAPH's, so they reach
         // `scp` only when GRAPH is the primary resource.
-        if (s.oidc && internal::EqualsIgnoreCase(s.value, "offline_access")) continue;
-        d_.scp.push_back(s.value);
-      }
+        if (!(s.oidc && internal::EqualsIgnoreCase(s.value, "offline_access"))) d_.scp.push_back(s.value);
+        return true;
+      });
       std::sort(d_.scp.begin(), d_.scp.end(), internal::SpecLessFn());
       // T2.
       for (const v1::UserAppRoleAssignment& as : r_.user().app_role_assignments()) {

@@ -41,7 +41,12 @@ inline uint64_t Load8(const char* p) {
 // bytes differ: eight bytes at a time. Out of line: the rare path.
 ABSL_ATTRIBUTE_NOINLINE inline bool EqualsIgnoreCaseFolded(const char* x, const char* y, size_t n) {
   if (n >= 8) {
-    auto same = [](uint64_t u, uint64_t v) { return u == v || swar::Lower8(u) == swar::Lower8(v); };
+    auto same = [](uint64_t u, uint64_t v) {
+      if (u == v) return true;
+      // Bytes that differ beyond the ASCII case bit (0x20) differ folded too.
+      if ((u ^ v) & ~0x2020202020202020ull) return false;
+      return swar::Lower8(u) == swar::Lower8(v);
+    };
     const size_t last = n - 8;
     for (size_t i = 0; i < last; i += 8) {
       if (!same(swar::Load8(x + i), swar::Load8(y + i))) return false;
@@ -90,32 +95,25 @@ struct SpecLessFn {
 struct CaseInsensitiveHash {
   using is_transparent = void;
   size_t operator()(absl::string_view s) const {
-    // Eight bytes at a time: ASCII upper-case letters are folded with a
-    // SWAR mask (bytes >= 0x80 are left alone), then mixed by multiply and
-    // rotate; absl::Hash finishes. Identifiers here are mostly 30-40 bytes
-    // (GUIDs, URIs), so this is several times faster than a byte loop.
+    // Eight bytes at a time, each byte with its 0x20 bit set: that maps
+    // 'A'..'Z' onto 'a'..'z', so strings equal ignoring ASCII case hash
+    // alike (a few other pairs, such as '@' and '`', collide too; equality
+    // tells them apart). Mixed by multiply and rotate; absl::Hash finishes.
+    // Identifiers here are mostly 30-40 bytes (GUIDs, URIs).
     constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+    constexpr uint64_t kFold = 0x2020202020202020ull;
     uint64_t h = s.size() * kMul;
     const char* p = s.data();
     size_t n = s.size();
-    while (n >= 8) {
-      uint64_t x;
-      std::memcpy(&x, p, 8);
-      h = Rotl((h ^ swar::Lower8(x)) * kMul, 29);
-      p += 8;
-      n -= 8;
-    }
+    for (; n >= 8; p += 8, n -= 8) h = Rotl((h ^ (swar::Load8(p) | kFold)) * kMul, 29);
     uint64_t tail = 0;
     if (n > 0 && s.size() >= 8) {
-      // The last n bytes, by an overlapping load: the same value as below.
-      tail = swar::Lower8(swar::Load8(p + n - 8) >> (8 * (8 - n)));
+      // The last n bytes by an overlapping load, as the loop below builds them.
+      tail = swar::Load8(p + n - 8) >> (8 * (8 - n));
     } else {
-      for (size_t i = 0; i < n; ++i) {
-        tail |= uint64_t{static_cast<unsigned char>(absl::ascii_tolower(static_cast<unsigned char>(p[i])))}
-                << (8 * i);
-      }
+      for (size_t i = 0; i < n; ++i) tail |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
     }
-    h = Rotl((h ^ tail) * kMul, 29);
+    h = Rotl((h ^ (tail | kFold)) * kMul, 29);
     return absl::Hash<uint64_t>{}(h);
   }
 

@@ -171,9 +171,9 @@ void MethodTimes::Add(Method m, int64_t at) {
 
 std::optional<int64_t> MethodTimes::PrimaryAuthTime() const {
   std::optional<int64_t> t;
-  for (int i = 0; i < kMethodCount; ++i) {
-    const MethodSet b = MethodSet{1} << i;
-    if ((present & b) && (kFirstFactors & b) && (!t || latest[i] > *t)) t = latest[i];
+  for (MethodSet m = present & kFirstFactors; m != 0; m &= m - 1) {
+    const int64_t at = latest[__builtin_ctzll(m)];
+    if (!t || at > *t) t = at;
   }
   return t;
 }
@@ -183,15 +183,14 @@ std::optional<int64_t> MethodTimes::MfaTime() const {
   auto consider = [&t](int64_t v) {
     if (!t || v > *t) t = v;
   };
-  for (int i = 0; i < 7; ++i) {
-    if (present & (MethodSet{1} << i)) consider(latest[i]);
-  }
+  constexpr MethodSet kStrong = (MethodSet{1} << 7) - 1;          // methods 0-6
+  constexpr MethodSet kSecond = ((MethodSet{1} << 12) - 1) & ~kStrong;  // methods 7-11
+  for (MethodSet m = present & kStrong; m != 0; m &= m - 1) consider(latest[__builtin_ctzll(m)]);
+  if ((present & kSecond) == 0) return t;
   for (Method first : {Method::kPassword, Method::kFederatedSingleFactor}) {
     if (!(present & Bit(first))) continue;
-    for (int i = 7; i < 12; ++i) {
-      if (present & (MethodSet{1} << i)) {
-        consider(std::max(latest[static_cast<int>(first)], latest[i]));
-      }
+    for (MethodSet m = present & kSecond; m != 0; m &= m - 1) {
+      consider(std::max(latest[static_cast<int>(first)], latest[__builtin_ctzll(m)]));
     }
   }
   return t;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -794,8 +795,9 @@ class CaEvaluator::Run {
     r_.rules.push_back("C6");
 
     // S1 claims.
-    std::sort(s_.capolids.begin(), s_.capolids.end(), internal::SpecLessFn());
-    s_.capolids.erase(std::unique(s_.capolids.begin(), s_.capolids.end()), s_.capolids.end());
+    // Pushed in policy order, which is id order (SPEC §0): already sorted,
+    // each once.
+    assert(std::is_sorted(s_.capolids.begin(), s_.capolids.end(), internal::SpecLessFn()));
     for (int32_t code : s_.unsatisfied_contexts) s_.acr_names.push_back(ContextName(code));
     // The S1 acrs member is sorted; S3's acr_values keep request order.
     const size_t n_ctx = s_.acr_names.size();

@@ -1,5 +1,6 @@
 #include "engine/ca/session_facts.h"
 
+#include "absl/base/optimization.h"
 #include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -21,8 +22,9 @@ bool Fail(std::string* error, absl::string_view field, absl::string_view value,
   return false;
 }
 
-bool CheckList(std::string* error, absl::string_view field, size_t n, size_t limit) {
-  if (n <= limit) return true;
+// Inline: the limit holds on every well-formed request.
+inline bool CheckList(std::string* error, absl::string_view field, size_t n, size_t limit) {
+  if (ABSL_PREDICT_TRUE(n <= limit)) return true;
   if (error != nullptr) {
     *error = absl::StrCat("session.", field, ": ", n, " entries, more than ", limit,
                           " (max_session_list)");
@@ -74,7 +76,7 @@ std::optional<RiskLevel> ParseRiskLevel(absl::string_view t) {
 
 bool AnalyzeSessionFacts(const v1::Session* session, const EngineOptions& options,
                          SessionFacts* facts, std::string* error) {
-  *facts = SessionFacts();
+  facts->Reset();
   if (session == nullptr) return true;
   const v1::Session& s = *session;
   if (!CheckList(error, "auth_methods", s.auth_methods_size(), options.max_session_list) ||

@@ -54,6 +54,19 @@ struct SessionFacts {
            client_app_type == ClientAppType::kOther;
   }
   bool mfa() const { return MfaSatisfied(methods.present); }
+
+  // As a fresh SessionFacts(), without zeroing methods.latest (read only
+  // under its `present` bit). Keep in step with the fields above.
+  void Reset() {
+    methods.Clear();
+    primary_auth_time.reset();
+    mfa_time.reset();
+    platform = Platform::kUnknown;
+    client_app_type = ClientAppType::kNone;
+    ip.reset();
+    country = {};
+    sign_in_risk = user_risk = service_principal_risk = RiskLevel::kNone;
+  }
 };
 
 // Fills `facts` from `session` (null = SPEC 2.5 defaults). On a malformed

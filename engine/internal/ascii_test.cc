@@ -94,6 +94,27 @@ TEST(AsciiTest, AllPrintableUnquotedMatchesTheByteDefinition) {
   }
 }
 
+TEST(AsciiTest, SpecLessMatchesTheByteDefinition) {
+  auto slow = [](absl::string_view a, absl::string_view b) {
+    const std::string la = absl::AsciiStrToLower(a), lb = absl::AsciiStrToLower(b);
+    if (la != lb) return la < lb;
+    return a < b;
+  };
+  const std::string base = "Calendars.ReadWrite.Shared";
+  for (size_t len = 0; len <= base.size(); ++len) {
+    const std::string a = base.substr(0, len);
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string b = a;
+        b[pos] = static_cast<char>(c);
+        ASSERT_EQ(SpecLess(a, b), slow(a, b)) << a << " < " << b;
+        ASSERT_EQ(SpecLess(b, a), slow(b, a)) << b << " < " << a;
+        ASSERT_EQ(SpecLess(b, base), slow(b, base)) << b << " < " << base;
+      }
+    }
+  }
+}
+
 TEST(AsciiTest, FindFirstAndLast) {
   EXPECT_EQ(FindLast("api://x/y", '/'), 7u);
   EXPECT_EQ(FindLast("Mail.Read", '/'), absl::string_view::npos);

@@ -4,7 +4,9 @@
 #ifndef CONSENT_ENGINE_EVAL_SCRATCH_H_
 #define CONSENT_ENGINE_EVAL_SCRATCH_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -49,17 +51,20 @@ class EvalContext::Scratch {
     tokens.clear();
     resources.clear();
     units.clear();
-    bits.clear();
+    bits_used = 0;
     targets.clear();
     prompt_groups.clear();
     prompt.clear();
     step_up.Clear();
   }
 
-  // Reserves `n` zeroed words in `bits` and returns their offset.
+  // Reserves `n` zeroed words in `bits` and returns their offset. `bits`
+  // only grows; the words in use are [0, bits_used).
   uint32_t Alloc(uint32_t n) {
-    const uint32_t off = static_cast<uint32_t>(bits.size());
-    bits.resize(bits.size() + n, 0);
+    const uint32_t off = bits_used;
+    if (off + n > bits.size()) bits.resize(std::max<size_t>(bits.size() * 2, off + n));
+    std::memset(bits.data() + off, 0, n * sizeof(uint64_t));
+    bits_used = off + n;
     return off;
   }
   uint64_t* Words(uint32_t off) { return bits.data() + off; }
@@ -69,6 +74,7 @@ class EvalContext::Scratch {
   std::vector<AppIndex> resources;
   std::vector<ConsentUnit> units;
   std::vector<uint64_t> bits;
+  uint32_t bits_used = 0;
   std::vector<AppIndex> targets;
   // Prompt grouping order of resources (SPEC 3.1).
   std::vector<AppIndex> prompt_groups;

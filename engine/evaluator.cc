@@ -120,7 +120,9 @@ class Evaluation {
   // ---------------------------------------------------------------- step 1
   bool Validity() {
     // V1.
-    const std::string& gt = r_.grant_type();
+    // Compared as string_views: equal sizes first, inline (std::string's
+    // operator== with a literal is an out-of-line compare).
+    const absl::string_view gt = r_.grant_type();
     if (gt == "interactive" || gt == "authorization_code") {
       grant_ = Grant::kInteractive;
     } else if (gt == "refresh_token") {
@@ -333,7 +335,7 @@ class Evaluation {
     if (Delegated()) {
       if (!Subject()) return false;
       // V5.
-      if (grant_ == Grant::kInteractive && r_.consent_response() == "declined") {
+      if (grant_ == Grant::kInteractive && absl::string_view(r_.consent_response()) == "declined") {
         return Fail(v1::CONSENT_DECLINED, "V5", "access_denied", 65004, "the user declined to consent");
       }
     }
@@ -342,7 +344,7 @@ class Evaluation {
 
   bool Obo() {
     const v1::Assertion& a = r_.assertion();
-    if (a.kind() != "access_token") {
+    if (absl::string_view(a.kind()) != "access_token") {
       return Fail(v1::INVALID, "O1", "invalid_grant", 240002, "the OBO assertion must be an access token");
     }
     std::optional<int64_t> exp = internal::ParseRfc3339(a.exp());

@@ -78,7 +78,7 @@ EvalContext::EvalContext() : scratch_(std::make_unique<Scratch>()) {
   scratch_->tokens.reserve(32);
   scratch_->resources.reserve(8);
   scratch_->units.reserve(16);
-  scratch_->bits.reserve(256);
+  scratch_->bits.resize(256);
   scratch_->targets.reserve(16);
   scratch_->prompt_groups.reserve(16);
   scratch_->prompt.reserve(32);

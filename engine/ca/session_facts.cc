@@ -1,6 +1,5 @@
 #include "engine/ca/session_facts.h"
 
-#include "absl/base/optimization.h"
 #include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -22,9 +21,8 @@ bool Fail(std::string* error, absl::string_view field, absl::string_view value,
   return false;
 }
 
-// Inline: the limit holds on every well-formed request.
-inline bool CheckList(std::string* error, absl::string_view field, size_t n, size_t limit) {
-  if (ABSL_PREDICT_TRUE(n <= limit)) return true;
+bool CheckList(std::string* error, absl::string_view field, size_t n, size_t limit) {
+  if (n <= limit) return true;
   if (error != nullptr) {
     *error = absl::StrCat("session.", field, ": ", n, " entries, more than ", limit,
                           " (max_session_list)");
@@ -79,10 +77,15 @@ bool AnalyzeSessionFacts(const v1::Session* session, const EngineOptions& option
   facts->Reset();
   if (session == nullptr) return true;
   const v1::Session& s = *session;
-  if (!CheckList(error, "auth_methods", s.auth_methods_size(), options.max_session_list) ||
+  const size_t max_list = options.max_session_list;
+  const bool lists_ok = static_cast<size_t>(s.auth_methods_size()) <= max_list &&
+                        static_cast<size_t>(s.accepted_terms_size()) <= max_list &&
+                        static_cast<size_t>(s.satisfied_custom_factors_size()) <= max_list;
+  if (!lists_ok &&
+      (!CheckList(error, "auth_methods", s.auth_methods_size(), options.max_session_list) ||
       !CheckList(error, "accepted_terms", s.accepted_terms_size(), options.max_session_list) ||
       !CheckList(error, "satisfied_custom_factors", s.satisfied_custom_factors_size(),
-                 options.max_session_list)) {
+                 options.max_session_list))) {
     return false;
   }
   for (int i = 0; i < s.auth_methods_size(); ++i) {
@@ -137,11 +140,15 @@ bool AnalyzeSessionFacts(const v1::Session* session, const EngineOptions& option
       return Fail(error, "device.trust_type", d.trust_type(),
                   "is not AzureAD, ServerAD or Workplace");
     }
-    if (!CheckList(error, "device.attributes", d.attributes_size(), options.max_session_list) ||
+    const bool device_lists_ok = static_cast<size_t>(d.attributes_size()) <= max_list &&
+                                 static_cast<size_t>(d.physical_ids_size()) <= max_list &&
+                                 static_cast<size_t>(d.system_labels_size()) <= max_list;
+    if (!device_lists_ok &&
+        (!CheckList(error, "device.attributes", d.attributes_size(), options.max_session_list) ||
         !CheckList(error, "device.physical_ids", d.physical_ids_size(),
                    options.max_session_list) ||
         !CheckList(error, "device.system_labels", d.system_labels_size(),
-                   options.max_session_list)) {
+                   options.max_session_list))) {
       return false;
     }
     for (const auto& [key, value] : d.attributes()) {

@@ -14,6 +14,7 @@
 // buffers have warmed up.
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -56,10 +57,21 @@ void AppendSafe(std::string* out, absl::string_view text) {
   }
 }
 
+// A part of a description: request and bundle text is filtered; the
+// engine's own literals are A.8-safe by construction (asserted in debug
+// builds) and appended as they are.
+inline void AppendPart(std::string* out, absl::string_view text) { AppendSafe(out, text); }
+inline void AppendPart(std::string* out, const std::string& text) { AppendSafe(out, text); }
+template <size_t N>
+inline void AppendPart(std::string* out, const char (&literal)[N]) {
+  assert(internal::AllPrintableUnquoted(absl::string_view(literal, N - 1), 0x20));
+  out->append(literal, N - 1);
+}
+
 template <typename... Parts>
 void Describe(std::string* out, const Parts&... parts) {
   out->clear();
-  (AppendSafe(out, absl::string_view(parts)), ...);
+  (AppendPart(out, parts), ...);
 }
 
 bool IsOidcValue(absl::string_view v) {

@@ -2,6 +2,7 @@
 #include "engine/ca/ca_compiler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -50,7 +51,10 @@ class Compiler {
   Compiler(const v1::PolicyBundle& bundle, const CaModelEnv& env,
            const EngineOptions& options, ProblemList* problems)
       : b_(bundle), env_(env), options_(options), p_(problems),
-        model_(std::make_unique<CaModel>()) {}
+        model_(std::make_unique<CaModel>()) {
+    static std::atomic<uint64_t> next_instance_id{1};
+    model_->instance_id = next_instance_id.fetch_add(1, std::memory_order_relaxed);
+  }
 
   std::unique_ptr<const CaModel> Run() {
     const size_t before = p_->size();

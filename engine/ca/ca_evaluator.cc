@@ -106,20 +106,25 @@ class CaEvaluator::Run {
       s_.epoch = 1;
     }
     epoch_ = s_.epoch;
-    const size_t np = md_.policies.size();
-    Grow(&s_.cond_stamp, np);
-    Grow(&s_.judge_stamp, np);
-    Grow(&s_.judgement, np);
-    Grow(&s_.candidate_stamp, np);
-    Grow(&s_.combined_stamp, np);
-    Grow(&s_.applied_stamp, np);
-    Grow(&s_.group_stamp, md_.group_ids.size());
-    Grow(&s_.role_stamp, md_.role_ids.size());
-    Grow(&s_.item_met_stamp, md_.required_items.size());
-    Grow(&s_.item_req_stamp, md_.required_items.size());
-    Grow(&s_.location_stamp, md_.locations.size());
-    Grow(&s_.location_in, md_.locations.size());
-    Grow(&s_.context_stamp, md_.contexts.size());
+    // The stamp arrays fit the model they last grew for; a scratch moves
+    // between models (bundle reloads) only now and then.
+    if (md_.instance_id == 0 || s_.sized_for != md_.instance_id) {
+      const size_t np = md_.policies.size();
+      Grow(&s_.cond_stamp, np);
+      Grow(&s_.judge_stamp, np);
+      Grow(&s_.judgement, np);
+      Grow(&s_.candidate_stamp, np);
+      Grow(&s_.combined_stamp, np);
+      Grow(&s_.applied_stamp, np);
+      Grow(&s_.group_stamp, md_.group_ids.size());
+      Grow(&s_.role_stamp, md_.role_ids.size());
+      Grow(&s_.item_met_stamp, md_.required_items.size());
+      Grow(&s_.item_req_stamp, md_.required_items.size());
+      Grow(&s_.location_stamp, md_.locations.size());
+      Grow(&s_.location_in, md_.locations.size());
+      Grow(&s_.context_stamp, md_.contexts.size());
+      s_.sized_for = md_.instance_id;
+    }
     s_.combined.clear();
     s_.applied.clear();
     s_.items.clear();

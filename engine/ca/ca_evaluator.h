@@ -55,6 +55,7 @@ class CaScratch {
   const v1::Session* analysed_session = nullptr;
   bool analysed_valid = false;
   uint32_t epoch = 0;
+  uint64_t sized_for = 0;  // CaModel::instance_id the stamp arrays fit
   std::vector<uint32_t> cond_stamp, judge_stamp;
   std::vector<PolicyJudgement> judgement;
   std::vector<uint32_t> candidate_stamp, combined_stamp, applied_stamp;

@@ -182,6 +182,9 @@ struct CaModel {
   std::vector<int32_t> published_contexts;  // C7b candidates
   bool has_device_filters = false;
 
+  // Unique per compiled model, never 0 (see CaScratch::sized_for).
+  uint64_t instance_id = 0;
+
   int named_location_count = 0;
   int policy_count = 0;  // every policy in the bundle, disabled included
 };

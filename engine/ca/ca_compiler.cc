@@ -833,7 +833,7 @@ class Compiler {
         } else if (p.apps_all) {
           md.report_only_all_apps.push_back(pi);
         } else {
-          for (AppIndex a : p.include_apps) md.report_only_by_app[a].push_back(pi);
+          for (AppIndex a : p.include_apps) md.report_only_by_app.Add(a, pi);
         }
         continue;
       }
@@ -844,9 +844,11 @@ class Compiler {
       if (p.apps_all) {
         md.all_apps.push_back(pi);
       } else {
-        for (AppIndex a : p.include_apps) md.by_app[a].push_back(pi);
+        for (AppIndex a : p.include_apps) md.by_app.Add(a, pi);
       }
     }
+    md.by_app.Build();
+    md.report_only_by_app.Build();
     for (int32_t pi : md.report_only_user) md.report_only_user_ids.push_back(md.policies[pi].id);
     for (int32_t pi : md.report_only_workload) {
       md.report_only_workload_ids.push_back(md.policies[pi].id);

@@ -554,9 +554,7 @@ class CaEvaluator::Run {
       }
     };
     for (AppIndex t : in_.targets) {
-      auto it = md_.by_app.find(t);
-      if (it == md_.by_app.end()) continue;
-      for (int32_t pi : it->second) consider(pi);
+      for (int32_t pi : md_.by_app.Find(t)) consider(pi);
     }
     for (int32_t pi : md_.all_apps) consider(pi);
 
@@ -595,9 +593,7 @@ class CaEvaluator::Run {
       if ((!p.contexts.empty() || AppsMatch(p)) && Applies(pi)) ReportOnly(pi);
     };
     for (AppIndex t : in_.targets) {
-      auto it = md_.report_only_by_app.find(t);
-      if (it == md_.report_only_by_app.end()) continue;
-      for (int32_t pi : it->second) report(pi);
+      for (int32_t pi : md_.report_only_by_app.Find(t)) report(pi);
     }
     for (int32_t pi : md_.report_only_all_apps) report(pi);
     for (int32_t c : s_.requested_contexts) {
@@ -915,9 +911,7 @@ size_t CaEvaluator::ByteSize() const {
   n += m.contexts.size() * sizeof(AuthContextModel);
   for (const RequiredItem& i : m.required_items) n += sizeof(i) + i.text.capacity();
   n += (m.user_ids.size() + m.group_ids.size() + m.role_ids.size() + m.sp_object_ids.size()) * 48;
-  for (const auto* index : {&m.by_app, &m.report_only_by_app}) {
-    for (const auto& [app, list] : *index) n += 16 + list.capacity() * sizeof(int32_t);
-  }
+  n += m.by_app.ByteSize() + m.report_only_by_app.ByteSize();
   n += (m.report_only_user_ids.capacity() + m.report_only_workload_ids.capacity()) *
        sizeof(absl::string_view);
   return n;

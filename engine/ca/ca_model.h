@@ -6,12 +6,15 @@
 #ifndef CONSENT_ENGINE_CA_CA_MODEL_H_
 #define CONSENT_ENGINE_CA_CA_MODEL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 #include "engine/ca/auth_methods.h"
 #include "engine/ca/ca_types.h"
 #include "engine/ca/device_filter.h"
@@ -156,6 +159,43 @@ struct WorkloadClientModel {
   int32_t object_id = -1;  // CaModel::sp_object_ids
 };
 
+// Policy lists by app: a compressed-sparse-row table indexed by the dense
+// AppIndex, so a look-up is two array reads (no hashing, no per-list heap
+// block to chase).
+class PolicyIndexByApp {
+ public:
+  // Building: Add any number of (app, policy) pairs, then Build once.
+  void Add(AppIndex app, int32_t policy) { pending_.emplace_back(app, policy); }
+  void Build() {
+    std::stable_sort(pending_.begin(), pending_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const size_t apps = pending_.empty() ? 0 : static_cast<size_t>(pending_.back().first) + 1;
+    offsets_.assign(apps + 1, 0);
+    policies_.clear();
+    policies_.reserve(pending_.size());
+    for (const auto& [app, policy] : pending_) {
+      ++offsets_[static_cast<size_t>(app) + 1];
+      policies_.push_back(policy);
+    }
+    for (size_t i = 1; i < offsets_.size(); ++i) offsets_[i] += offsets_[i - 1];
+    pending_.clear();
+    pending_.shrink_to_fit();
+  }
+  absl::Span<const int32_t> Find(AppIndex app) const {
+    const size_t a = static_cast<size_t>(app);
+    if (app < 0 || a + 1 >= offsets_.size()) return {};
+    return absl::MakeConstSpan(policies_.data() + offsets_[a], offsets_[a + 1] - offsets_[a]);
+  }
+  size_t ByteSize() const {
+    return offsets_.capacity() * sizeof(uint32_t) + policies_.capacity() * sizeof(int32_t);
+  }
+
+ private:
+  std::vector<std::pair<AppIndex, int32_t>> pending_;
+  std::vector<uint32_t> offsets_;  // apps + 1 entries
+  std::vector<int32_t> policies_;
+};
+
 struct CaModel {
   std::vector<CaPolicyModel> policies;  // enabled + report-only, sorted by id (SPEC §0)
   std::vector<NamedLocationModel> locations;
@@ -173,7 +213,7 @@ struct CaModel {
 
   // Indexes of user policies by target: enforced ones (C2) and report-only
   // ones (C8: a report-only policy no target reaches is `notApplied`).
-  absl::flat_hash_map<AppIndex, std::vector<int32_t>> by_app, report_only_by_app;
+  PolicyIndexByApp by_app, report_only_by_app;
   std::vector<int32_t> all_apps, report_only_all_apps;
   std::vector<int32_t> report_only_user, report_only_workload, enforced_workload;
   // The ids of report_only_user and report_only_workload (sorted by id), for

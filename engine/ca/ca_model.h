@@ -82,53 +82,53 @@ inline constexpr absl::string_view kExternalKinds[] = {
 
 enum class SifKind : uint8_t { kNone, kTime, kEveryTime };
 
+// Field order is for locality: an evaluation reads the flags and masks of
+// every candidate policy, the id lists of some, the texts of few.
 struct CaPolicyModel {
-  std::string id;
-  int source_index = 0;  // position in the bundle (for messages)
+  // --- Hot: flags and masks (the first cache line).
   bool report_only = false;
   bool workload = false;
-  // Report-only policies: position in CaModel::report_only_{user,workload}.
-  int32_t report_only_position = -1;
-
-  // Users (C3).
   bool users_all = false;
   bool users_guests = false;  // GuestsOrExternalUsers
   bool exclude_guests = false;
+  bool apps_all = false;
+  bool sps_in_tenant = false;
+  bool platforms_configured = false;
+  bool locations_configured = false;
+  bool include_all_locations = false, include_trusted = false, exclude_trusted = false;
+  bool device_filter_exclude = false;
+  bool op_or = false;
+  bool block = false;
+  bool sif_secondary = false;
+  SifKind sif = SifKind::kNone;
+  uint8_t client_app_types = 0;  // bit per ClientAppType; bit 7 = all; 0 = not configured
+  uint8_t include_platforms = 0, exclude_platforms = 0;  // bit per Platform; bit 7 = all
+  uint8_t sign_in_risk = 0, user_risk = 0, sp_risk = 0;  // bit per RiskLevel; 0 = not configured
+  // Report-only policies: position in CaModel::report_only_{user,workload}.
+  int32_t report_only_position = -1;
+  int32_t source_index = 0;  // position in the bundle (for messages)
+  int64_t sif_seconds = 0;
+
+  // --- Warm: the lists matching reads.
+  // Users (C3).
   std::vector<int32_t> include_users, exclude_users;    // CaModel::user_ids
   std::vector<int32_t> include_groups, exclude_groups;  // CaModel::group_ids
   std::vector<int32_t> include_roles, exclude_roles;    // CaModel::role_ids
-  GuestCondition include_guest_kinds, exclude_guest_kinds;
-
   // Applications (C2) or auth contexts (C7).
-  bool apps_all = false;
   std::vector<AppIndex> include_apps, exclude_apps;  // sorted
   std::vector<int32_t> contexts;                     // CaModel::contexts
-
-  // Workload identities (C9).
-  bool sps_in_tenant = false;
-  std::vector<int32_t> include_sps, exclude_sps;  // CaModel::sp_object_ids
-
-  uint8_t client_app_types = 0;  // bit per ClientAppType; bit 7 = all; 0 = not configured
-  bool platforms_configured = false;
-  uint8_t include_platforms = 0, exclude_platforms = 0;  // bit per Platform; bit 7 = all
-  bool locations_configured = false;
-  bool include_all_locations = false, include_trusted = false, exclude_trusted = false;
   std::vector<int32_t> include_locations, exclude_locations;  // CaModel::locations
-  uint8_t sign_in_risk = 0, user_risk = 0, sp_risk = 0;  // bit per RiskLevel; 0 = not configured
-  std::optional<DeviceFilterProgram> device_filter;
-  bool device_filter_exclude = false;
-
   // Grant (C4).
-  bool op_or = false;
-  bool block = false;
   std::vector<Control> controls;  // C4 order
-  std::string block_text;         // "policy: block"
 
-  // Session (C5).
-  SifKind sif = SifKind::kNone;
-  int64_t sif_seconds = 0;
-  bool sif_secondary = false;
-  std::string sif_text;  // "policy: signInFrequency"
+  // --- Cold.
+  std::string id;
+  GuestCondition include_guest_kinds, exclude_guest_kinds;
+  // Workload identities (C9).
+  std::vector<int32_t> include_sps, exclude_sps;  // CaModel::sp_object_ids
+  std::optional<DeviceFilterProgram> device_filter;
+  std::string block_text;  // "policy: block"
+  std::string sif_text;    // "policy: signInFrequency"
 };
 
 struct NamedLocationModel {

@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/setup.sh
-bazel build //server:policyd
-bin="$(bazel info bazel-bin 2>/dev/null)/server/policyd"
+# Optimized (-O3, .bazelrc's `opt` config): the sidecar is the hot path.
+bazel build --config=opt //server:policyd
+bin="$(bazel info --config=opt bazel-bin 2>/dev/null)/server/policyd"
 listen="${POLICYD_LISTEN:-127.0.0.1:50051}"
 
 cat >&2 <<EOF_HINT

@@ -44,6 +44,9 @@ flags=(
   # gRPC library comes from $libdir, none from /usr/lib.
   --linkopt=-Wl,--disable-new-dtags,-rpath,"$libdir"
   --test_env=CONSENT_TSAN_LIBDIR="$libdir"
+  # Bazel does not track the libraries or the suppressions as inputs: this
+  # digest makes cached test results stale when either changes.
+  --test_env=CONSENT_TSAN_STAMP="$(cat "$libdir"/.stamp-* tools/tsan.supp | sha256sum | cut -c1-16)"
   # exitcode=66 (the default) fails a test with any report; tools/tsan.supp
   # holds the documented false positives (third-party frames only).
   --test_env=TSAN_OPTIONS="suppressions=$root/tools/tsan.supp second_deadlock_stack=1 exitcode=66"
@@ -51,12 +54,16 @@ flags=(
 if [[ -n "${CI:-}" ]]; then flags+=(--noshow_progress --curses=no); fi
 bazel_() { nice -n 10 timeout 5400 bazel --output_base="$output_base" "$@"; }
 
+marker=$(mktemp)
+trap 'rm -f "$marker"' EXIT
 status=0
 bazel_ test "${flags[@]}" "$@" "${targets[@]}" 2>&1 | grep --line-buffered -v -E '^\s*$'
 rc=${PIPESTATUS[0]}
 testlogs=$(bazel_ info "${flags[@]}" bazel-testlogs 2>/dev/null)
 reports=0
-for log in $(find "$testlogs" -name test.log 2>/dev/null | grep -v /tests/tsan/race_canary_test/); do
+# Logs of this run only (cached results keep their old logs, which passed).
+for log in $(find "$testlogs" -name test.log -newer "$marker" 2>/dev/null |
+             grep -v /tests/tsan/race_canary_test/); do
   n=$(grep -c '^WARNING: ThreadSanitizer:' "$log")
   if [[ $n -gt 0 ]]; then
     echo "tsan: $n report(s) in ${log#"$testlogs"/}" >&2

@@ -47,7 +47,9 @@ declare -A want=(
   [protobuf]="$(src_version libprotobuf-dev)"
   [grpc]="$(src_version libgrpc++-dev)"
 )
-stamp_of() { echo "$1=${want[$1]} flags=$flags"; }
+# Bump recipe when the build commands below change, to rebuild (relink) all.
+recipe=2
+stamp_of() { echo "$1=${want[$1]} flags=$flags recipe=$recipe"; }
 up_to_date() { [[ -f "$libdir/.stamp-$1" && "$(cat "$libdir/.stamp-$1")" == "$(stamp_of "$1")" ]]; }
 
 if up_to_date abseil && up_to_date protobuf && up_to_date grpc; then
@@ -112,11 +114,15 @@ cmake_build() {
   local bdir="$cache/build/$pkg"
   log "building $pkg ${want[$pkg]} with TSan (log: $cache/logs/$pkg.log)"
   local start=$SECONDS
+  # CMAKE_SKIP_RPATH: no build-tree RUNPATH in the libraries. A library's
+  # RUNPATH, not the test binary's RPATH, decides where its own dependencies
+  # come from: libgrpc.so would load libupb from the build tree and Abseil's
+  # random libraries from /usr/lib (//tests/tsan:sync_canary_test checks).
   {
     nice -n 10 cmake -S "$src" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=None \
       -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
       -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
-      -DCMAKE_CXX_STANDARD=17 -DBUILD_SHARED_LIBS=ON "$@" &&
+      -DCMAKE_CXX_STANDARD=17 -DBUILD_SHARED_LIBS=ON -DCMAKE_SKIP_RPATH=ON "$@" &&
     nice -n 10 ninja -C "$bdir" -j "$jobs" "${targets[@]}"
   } >"$cache/logs/$pkg.log" 2>&1 || { log "$pkg build failed; tail of $cache/logs/$pkg.log:"; tail -20 "$cache/logs/$pkg.log" >&2; exit 1; }
   log "$pkg built in $((SECONDS - start)) s"

@@ -38,6 +38,9 @@ targets=(
 )
 flags=(
   --config=tsan
+  # No bazel-* convenience symlinks: they would point into this output base,
+  # and the normal build (tools/test.sh, //...) would then descend into them.
+  --symlink_prefix=/
   --jobs="$jobs"
   # DT_RPATH (not RUNPATH) so that it also applies to the libraries' own
   # dependencies (libgrpc.so.29 -> libabsl_*.so): every Abseil, protobuf and

@@ -81,6 +81,8 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   need_update=1
 fi
+# A deb-src entry whose index was never fetched: apt knows no source packages.
+if [[ -z "$(apt-cache showsrc abseil 2>/dev/null)" ]]; then need_update=1; fi
 if [[ ${#missing[@]} -gt 0 || $need_update -eq 1 ]]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq

@@ -485,13 +485,10 @@ void BundleManager::UpdateWatches(int inotify_fd) {
 
 void BundleManager::Run(std::function<void()> after_scan) {
   const absl::Time start = absl::Now();
-  ScanSummary first = ScanNow();
-  initial_scan_done_.store(true, std::memory_order_release);
-  LogInfo("initial load: policy_dir=", options_.policy_dir, " files=", first.files,
-          " loaded=", first.loaded, " rejected=", first.rejected,
-          " tenants=", store_->size(), " in ", absl::FormatDuration(absl::Now() - start));
-  if (after_scan) after_scan();
-
+  // Watch before the initial scan: a change made after the scan read a file
+  // but before the watches existed would otherwise go unseen until the next
+  // poll (--poll_interval_ms later). Events queued meanwhile just cause one
+  // early rescan.
   int inotify_fd = -1;
   if (options_.use_inotify) {
     inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -500,9 +497,21 @@ void BundleManager::Run(std::function<void()> after_scan) {
                  absl::FormatDuration(options_.poll_interval));
     } else {
       UpdateWatches(inotify_fd);
-      inotify_active_.store(true, std::memory_order_release);
     }
   }
+  ScanSummary first = ScanNow();
+  if (inotify_fd >= 0) {
+    UpdateWatches(inotify_fd);  // and the directories of the imports just read
+    inotify_active_.store(true, std::memory_order_release);
+  }
+  // Published last, so whoever sees initial_scan_done() also sees
+  // inotify_active() as it will stay.
+  initial_scan_done_.store(true, std::memory_order_release);
+  LogInfo("initial load: policy_dir=", options_.policy_dir, " files=", first.files,
+          " loaded=", first.loaded, " rejected=", first.rejected,
+          " tenants=", store_->size(), " in ", absl::FormatDuration(absl::Now() - start));
+  if (after_scan) after_scan();
+
   const int timeout_ms = static_cast<int>(
       std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.poll_interval)));
   char buffer[16384];

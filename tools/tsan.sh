@@ -8,7 +8,8 @@
 #   1. tools/tsan_deps.sh                 (builds the libraries once; cached)
 #   2. bazel test --config=tsan TARGETS   (binaries get an rpath to those
 #      libraries; separate --output_base so the normal cache is not thrashed)
-#      where TARGETS are the tests that run threads: engine/snapshot, server,
+#      where TARGETS are the tests that run threads: engine/snapshot,
+#      tests/concurrency (one compiled policy, several evaluating threads), server,
 #      tests/integration (hot reload under load), tests/interop (the real
 #      policyd binary) and //tests/tsan:sync_canary_test.
 #   3. the negative check: //tests/tsan:race_canary_test holds deliberate
@@ -31,6 +32,7 @@ output_base="${CONSENT_TSAN_OUTPUT_BASE:-$HOME/.cache/bazel-tsan}"
 jobs="${TSAN_JOBS:-2}"
 targets=(
   //engine/snapshot/...
+  //tests/concurrency/...
   //server/...
   //tests/integration/...
   //tests/interop/...

@@ -200,7 +200,7 @@ class Compiler {
         continue;
       }
       model_->context_index.emplace(c.id(), static_cast<int32_t>(model_->contexts.size()));
-      model_->contexts.push_back({c.id(), c.is_available(), {}, false});
+      model_->contexts.push_back({c.id(), c.is_available(), {}, false, {}});
     }
   }
 

@@ -32,6 +32,7 @@
 #include "proto/service.grpc.pb.h"
 #include "server/bundle_manager.h"
 #include "server/decision_log.h"
+#include "server/message_arena.h"
 
 namespace consent {
 namespace server {
@@ -79,8 +80,26 @@ class PolicyServiceImpl final : public v1::PolicyService::CallbackService {
   // Decides one request against the current snapshot (the core of Evaluate
   // and of each BatchEvaluate item). Never fails: see the file comment.
   // `snapshot` receives the snapshot that decided (null if none did).
+  // `omit_explanation`: leave `decision->explanation` unset
+  // (EvaluateRequest.omit_explanation).
   void Decide(const v1::TokenRequest& request, v1::Decision* decision,
-              std::shared_ptr<const PolicySnapshot>* snapshot) const;
+              std::shared_ptr<const PolicySnapshot>* snapshot,
+              bool omit_explanation = false) const;
+
+  // The arena allocators of the hot RPCs (server/message_arena.h), for
+  // tests and the in-process profile driver (bench/sidecar_driver.cc).
+  grpc::MessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse>* evaluate_allocator() {
+    return &evaluate_allocator_;
+  }
+  grpc::MessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse>* noop_allocator() {
+    return &noop_allocator_;
+  }
+  grpc::MessageAllocator<v1::BatchEvaluateRequest, v1::BatchEvaluateResponse>*
+  batch_evaluate_allocator() {
+    return &batch_allocator_;
+  }
+  ArenaAllocatorStats evaluate_arena_stats() const { return evaluate_allocator_.stats(); }
+  ArenaAllocatorStats batch_arena_stats() const { return batch_allocator_.stats(); }
 
   // Decisions by outcome (index = v1::Outcome value), for the stats line.
   std::array<uint64_t, v1::Outcome_ARRAYSIZE> OutcomeCounts() const;
@@ -88,6 +107,10 @@ class PolicyServiceImpl final : public v1::PolicyService::CallbackService {
 
  private:
   bool DeadlinePassed(const grpc::CallbackServerContext* context) const;
+  // Decide's core with the tenant's snapshot already looked up (null: no
+  // bundle serves the tenant).
+  void DecideWith(const PolicySnapshot* snap, const v1::TokenRequest& request,
+                  bool omit_explanation, v1::Decision* decision) const;
   grpc::Status NotReady() const;
   void Count(v1::Outcome outcome) const;
   void LogDecision(absl::string_view rpc, int item, const v1::TokenRequest& request,
@@ -102,6 +125,10 @@ class PolicyServiceImpl final : public v1::PolicyService::CallbackService {
   DecisionLog* const decision_log_;
   mutable std::array<std::atomic<uint64_t>, v1::Outcome_ARRAYSIZE> outcomes_{};
   mutable std::atomic<uint64_t> rpc_errors_{0};
+  // Declared last: destroyed first, after the server has stopped calling.
+  ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> evaluate_allocator_;
+  ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> noop_allocator_;
+  ArenaMessageAllocator<v1::BatchEvaluateRequest, v1::BatchEvaluateResponse> batch_allocator_;
 };
 
 // SPEC E1's decision for a tenant no bundle serves.

@@ -27,6 +27,9 @@
 //       --duration_s=10 --batch=100 --reload_every_ms=1000
 //       --bundle_path=/tmp/policies/synthetic.bundle.textproto
 //   loadgen --write_bundle=/tmp/policies/synthetic.bundle.textproto --size=large
+//
+// --omit_explanation asks for decision-only answers in every phase (and the
+// Noop baseline is padded to their size).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -55,6 +58,10 @@
 ABSL_FLAG(bool, noop_same_size, true,
           "Pad each Noop response to the size of Evaluate's answer to the same request, so the "
           "baseline moves the same message sizes (issue 7).");
+ABSL_FLAG(bool, omit_explanation, false,
+          "Ask for decision-only answers (EvaluateRequest/BatchEvaluateRequest.omit_explanation): "
+          "the token service's hot-path setting. The Noop baseline is padded to the size of "
+          "those answers.");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "policyd address (loopback only)");
 ABSL_FLAG(int, concurrency, 1, "calls in flight (closed loop)");
 ABSL_FLAG(int, channels, 1, "gRPC channels (connections) the calls spread over");
@@ -385,13 +392,18 @@ int Main() {
 
   const std::vector<v1::TokenRequest> stream =
       GenerateRequests(tenant, std::max(absl::GetFlag(FLAGS_requests), 1), seed);
+  const bool omit_explanation = absl::GetFlag(FLAGS_omit_explanation);
   std::vector<v1::EvaluateRequest> singles(stream.size());
-  for (size_t i = 0; i < stream.size(); ++i) *singles[i].mutable_request() = stream[i];
+  for (size_t i = 0; i < stream.size(); ++i) {
+    *singles[i].mutable_request() = stream[i];
+    singles[i].set_omit_explanation(omit_explanation);
+  }
   std::vector<v1::BatchEvaluateRequest> batches;
   if (batch > 0) {
     const size_t n = std::max<size_t>(1, stream.size() / batch);
     batches.resize(n);
     for (size_t b = 0; b < n; ++b) {
+      batches[b].set_omit_explanation(omit_explanation);
       for (int k = 0; k < batch; ++k) {
         *batches[b].add_requests() = stream[(b * batch + k) % stream.size()];
       }
@@ -442,9 +454,10 @@ int Main() {
       }
     }
   }
-  std::printf("target=%s size=%s requests=%zu concurrency=%d channels=%d duration=%gs warmup=%gs\n",
-              target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(),
-              concurrency, channels, duration, warmup);
+  std::printf(
+      "target=%s size=%s requests=%zu concurrency=%d channels=%d duration=%gs warmup=%gs%s\n",
+      target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(), concurrency,
+      channels, duration, warmup, omit_explanation ? " omit_explanation" : "");
 
   // Phases alternate in --rounds rounds (noop, evaluate, batch, reload, noop,
   // ...), each segment duration/rounds long, so that a burst of load from
@@ -515,8 +528,9 @@ int Main() {
   if (const std::string path = absl::GetFlag(FLAGS_json_out); !path.empty()) {
     std::string json = absl::StrFormat(
         R"({"target":"%s","size":"%s","concurrency":%d,"channels":%d,"batch":%d,)"
-        R"("reload_every_ms":%d,"phases":[)",
-        target, TenantSizeName(*size), concurrency, channels, batch, reload_ms);
+        R"("reload_every_ms":%d,"omit_explanation":%s,"phases":[)",
+        target, TenantSizeName(*size), concurrency, channels, batch, reload_ms,
+        omit_explanation ? "true" : "false");
     for (size_t i = 0; i < results.size(); ++i) {
       absl::StrAppend(&json, i ? "," : "", Json(results[i]));
     }

@@ -2,6 +2,7 @@
 """Summarizes //bench:engine_bench's JSON and //bench:loadgen's JSON files.
 
 Usage: bench/report.py ENGINE_JSON [LOADGEN_JSON ...]
+       (ENGINE_JSON "-": no engine figures, e.g. SKIP_ENGINE=1)
 
 Prints Markdown tables (medians over repetitions), the ratios issue 7 asks
 for, and each target as MET / MISSED. Uses only the standard library.
@@ -125,10 +126,11 @@ def loadgen_report(paths):
     for path in paths:
         with open(path) as f:
             run = json.load(f)
-        config = "c=%d ch=%d%s%s" % (
+        config = "c=%d ch=%d%s%s%s" % (
             run["concurrency"], run["channels"],
             " batch=%d" % run["batch"] if run["batch"] else "",
-            " reload=%dms" % run["reload_every_ms"] if run["reload_every_ms"] else "")
+            " reload=%dms" % run["reload_every_ms"] if run["reload_every_ms"] else "",
+            " omit_explanation" if run.get("omit_explanation") else "")
         phases = {p["phase"]: p for p in run["phases"]}
         for p in run["phases"]:
             print("| %s | %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %d |" % (
@@ -160,7 +162,7 @@ def main(argv):
     if len(argv) < 2:
         print(__doc__)
         return 2
-    targets = engine_report(argv[1])
+    targets = engine_report(argv[1]) if argv[1] != "-" else []
     if len(argv) > 2:
         targets += loadgen_report(argv[2:])
     print("### Targets\n")

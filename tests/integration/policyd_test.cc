@@ -172,6 +172,91 @@ TEST_F(PolicydTest, BatchKeepsOrderWithPerItemResults) {
   EXPECT_EQ(empty.results_size(), 0);
 }
 
+// Evaluate and BatchEvaluate take their messages from the service's arena
+// allocators (server/message_arena.h), which recycle them across calls.
+TEST_F(PolicydTest, HotRpcsUseRecycledArenaMessages) {
+  Start();
+  for (int i = 0; i < 20; ++i) {
+    grpc::Status status;
+    EXPECT_EQ(Evaluate(Request(kTenant, "User.Read"), &status).decision().outcome(), v1::ISSUE);
+    v1::BatchEvaluateRequest batch;
+    *batch.add_requests() = Request(kTenant, "User.Read");
+    v1::BatchEvaluateResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->BatchEvaluate(&context, batch, &response).ok());
+    EXPECT_EQ(response.results(0).decision().outcome(), v1::ISSUE);
+  }
+  const server::ArenaAllocatorStats evaluate = server_->service().evaluate_arena_stats();
+  EXPECT_EQ(evaluate.allocated, 20u);
+  EXPECT_LT(evaluate.created, evaluate.allocated);  // sequential calls reuse a holder
+  EXPECT_EQ(server_->service().batch_arena_stats().allocated, 20u);
+}
+
+// EvaluateRequest.omit_explanation: a decision-only answer is the full
+// decision without `explanation`; the default keeps the explanation.
+TEST_F(PolicydTest, EvaluateOmitsTheExplanationOnlyWhenAsked) {
+  Start();
+  for (const std::string scope : {"User.Read", kScope, "Nope.Read"}) {
+    SCOPED_TRACE(scope);
+    const v1::Decision full = EngineDecision(TenantBundle(kTenant, "v1"), Request(kTenant, scope));
+    ASSERT_GT(full.explanation().rules_size(), 0);
+    v1::Decision decision_only = full;
+    decision_only.clear_explanation();
+    for (const bool omit : {false, true}) {
+      SCOPED_TRACE(omit);
+      grpc::ClientContext context;
+      v1::EvaluateRequest rpc;
+      *rpc.mutable_request() = Request(kTenant, scope);
+      rpc.set_omit_explanation(omit);
+      v1::EvaluateResponse response;
+      ASSERT_TRUE(stub_->Evaluate(&context, rpc, &response).ok());
+      EXPECT_THAT(response.decision(), EqualsProto(omit ? decision_only : full));
+      EXPECT_EQ(response.decision().has_explanation(), !omit);
+      EXPECT_EQ(response.bundle_version(), "v1");
+      EXPECT_EQ(response.bundle_hash(), server::Sha256Hex(ReadFile(bundle_path_)));
+    }
+  }
+  // Unknown tenant (E1): the same INVALID decision, without its rule list.
+  grpc::ClientContext context;
+  v1::EvaluateRequest rpc;
+  *rpc.mutable_request() = Request("t-unknown", "User.Read");
+  rpc.set_omit_explanation(true);
+  v1::EvaluateResponse response;
+  ASSERT_TRUE(stub_->Evaluate(&context, rpc, &response).ok());
+  EXPECT_EQ(response.decision().outcome(), v1::INVALID);
+  EXPECT_EQ(response.decision().error_code(), 90002);
+  EXPECT_FALSE(response.decision().has_explanation());
+}
+
+TEST_F(PolicydTest, BatchOmitsTheExplanationOnlyWhenAsked) {
+  Start();
+  const std::vector<v1::TokenRequest> requests = {
+      Request(kTenant, "User.Read"), Request("t-unknown", "User.Read"),
+      Request(kTenant, kScope), Request("T-IT", "Nope.Read"), Request(kTenant, "Nope.Read")};
+  for (const bool omit : {false, true}) {
+    SCOPED_TRACE(omit);
+    v1::BatchEvaluateRequest batch;
+    for (const auto& r : requests) *batch.add_requests() = r;
+    batch.set_omit_explanation(omit);
+    v1::BatchEvaluateResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->BatchEvaluate(&context, batch, &response).ok());
+    ASSERT_EQ(response.results_size(), 5);
+    for (int i : {0, 2, 3, 4}) {
+      SCOPED_TRACE(i);
+      v1::Decision expected = EngineDecision(TenantBundle(kTenant, "v1"), requests[i]);
+      if (omit) expected.clear_explanation();
+      EXPECT_EQ(response.results(i).code(), 0);
+      EXPECT_THAT(response.results(i).decision(), EqualsProto(expected));
+      EXPECT_EQ(response.results(i).decision().has_explanation(), !omit);
+      EXPECT_EQ(response.results(i).bundle_version(), "v1");
+    }
+    EXPECT_EQ(response.results(1).decision().error_code(), 90002);
+    EXPECT_EQ(response.results(1).decision().has_explanation(), !omit);
+    EXPECT_EQ(response.results(1).bundle_version(), "");
+  }
+}
+
 // Items still pending when the deadline passes get DEADLINE_EXCEEDED each;
 // those already decided keep their decisions. The server's clock is a fake
 // that jumps past the deadline after three reads (the call's check and items

@@ -6,13 +6,14 @@
 //       bazel-bin/bench/sidecar_driver --rpc=evaluate --calls=4096
 //
 // Each call does what gRPC's callback unary handler does around
-// PolicyServiceImpl (grpcpp/impl/codegen/server_callback_handlers.h): the
-// request and response come from the service's MessageAllocator for the
-// method when it has one (else they are constructed in place, as gRPC's
-// DefaultMessageHolder does in the call arena), the request is parsed from
-// a ByteBuffer, the handler runs with a fresh CallbackServerContext, the
-// response is serialized into a ByteBuffer and the messages are released.
-// What stays out: HTTP/2, the completion queue, the client.
+// PolicyServiceImpl (grpcpp/impl/codegen/server_callback_handlers.h). Raw
+// methods (Evaluate, BatchEvaluate): the handler gets the request's bytes
+// and a fresh CallbackServerContext and leaves the answer's bytes. Typed
+// Noop: the request and response come from the service's MessageAllocator
+// (else they are constructed in place, as gRPC's DefaultMessageHolder does
+// in the call arena), the request is parsed from a ByteBuffer, the handler
+// runs, the response is serialized into a ByteBuffer and the messages are
+// released. What stays out: HTTP/2, the completion queue, the client.
 //
 // Prints instructions-free figures: heap allocations (operator new) per call
 // and thread CPU time per call; run under callgrind for instruction counts.
@@ -48,7 +49,7 @@ ABSL_FLAG(int, calls, 4096, "calls to make (batch: calls of --batch requests)");
 ABSL_FLAG(int, batch, 100, "requests per BatchEvaluate call");
 ABSL_FLAG(bool, omit_explanation, false, "ask for decision-only answers (no explanation)");
 ABSL_FLAG(bool, arena, true,
-          "use the service's arena allocators (false: messages as gRPC's default holder "
+          "noop: use the service's arena allocator (false: messages as gRPC's default holder "
           "makes them)");
 ABSL_FLAG(int, warmup, 200, "unmeasured calls first");
 
@@ -92,6 +93,17 @@ size_t OneCall(grpc::MessageAllocator<Req, Resp>* allocator, const grpc::Slice& 
   return bytes;
 }
 
+// A raw callback method (Evaluate, BatchEvaluate): gRPC hands the handler
+// the request's bytes and sends the bytes it leaves in `response`.
+template <typename Handler>
+size_t OneRawCall(const grpc::Slice& wire, Handler handler) {
+  grpc::ByteBuffer in(&wire, 1);
+  grpc::ByteBuffer out;
+  grpc::CallbackServerContext context;
+  handler(&context, &in, &out);
+  return out.Length();
+}
+
 // Not inline, not static: callgrind toggles on its symbol.
 __attribute__((noinline)) size_t RunProfiled(server::PolicyServiceImpl* service,
                                              const std::string& rpc,
@@ -101,24 +113,16 @@ __attribute__((noinline)) size_t RunProfiled(server::PolicyServiceImpl* service,
   for (int i = 0; i < calls; ++i) {
     const grpc::Slice& wire = wires[i % wires.size()];
     if (rpc == "batch") {
-      bytes += OneCall<v1::BatchEvaluateRequest, v1::BatchEvaluateResponse>(
-          use_arena ? service->batch_evaluate_allocator() : nullptr, wire,
-          [&](grpc::CallbackServerContext* c, const v1::BatchEvaluateRequest* q,
-              v1::BatchEvaluateResponse* r) { service->BatchEvaluate(c, q, r); });
+      bytes += OneRawCall(wire, [&](grpc::CallbackServerContext* c, const grpc::ByteBuffer* q,
+                                    grpc::ByteBuffer* r) { service->BatchEvaluate(c, q, r); });
+    } else if (rpc == "evaluate") {
+      bytes += OneRawCall(wire, [&](grpc::CallbackServerContext* c, const grpc::ByteBuffer* q,
+                                    grpc::ByteBuffer* r) { service->Evaluate(c, q, r); });
     } else {
       bytes += OneCall<v1::EvaluateRequest, v1::EvaluateResponse>(
-          !use_arena ? nullptr
-          : rpc == "noop" ? service->noop_allocator()
-                          : service->evaluate_allocator(),
-          wire,
+          use_arena ? service->noop_allocator() : nullptr, wire,
           [&](grpc::CallbackServerContext* c, const v1::EvaluateRequest* q,
-              v1::EvaluateResponse* r) {
-            if (rpc == "noop") {
-              service->Noop(c, q, r);
-            } else {
-              service->Evaluate(c, q, r);
-            }
-          });
+              v1::EvaluateResponse* r) { service->Noop(c, q, r); });
     }
   }
   return bytes;

@@ -12,11 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/policy_engine.h"
@@ -190,6 +192,40 @@ TEST_F(PolicydTest, HotRpcsUseRecycledArenaMessages) {
   EXPECT_EQ(evaluate.allocated, 20u);
   EXPECT_LT(evaluate.created, evaluate.allocated);  // sequential calls reuse a holder
   EXPECT_EQ(server_->service().batch_arena_stats().allocated, 20u);
+}
+
+// Evaluate and BatchEvaluate parse their requests themselves (raw methods):
+// bytes that are no such message are INVALID_ARGUMENT, and the server goes
+// on serving.
+TEST_F(PolicydTest, MalformedRequestIsInvalidArgument) {
+  Start();
+  grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                grpc::InsecureChannelCredentials()));
+  for (const std::string method : {"Evaluate", "BatchEvaluate"}) {
+    SCOPED_TRACE(method);
+    // Field 1 (the request / requests) as a length-delimited field whose
+    // length runs past the end.
+    const std::string garbage("\x0a\x7f\x01\x02", 4);
+    grpc::Slice slice(garbage.data(), garbage.size());
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/consent.v1.PolicyService/" + method, grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("not a valid consent.v1." + method + "Request"));
+  }
+  grpc::Status status;
+  EXPECT_EQ(Evaluate(Request(kTenant, "User.Read"), &status).decision().outcome(), v1::ISSUE);
+  EXPECT_TRUE(status.ok());
 }
 
 // EvaluateRequest.omit_explanation: a decision-only answer is the full

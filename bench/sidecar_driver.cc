@@ -31,6 +31,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "bench/alloc_counter.h"
 #include "bench/synthetic_tenant.h"
 #include "engine/snapshot/snapshot_store.h"
@@ -52,6 +53,9 @@ ABSL_FLAG(bool, arena, true,
           "noop: use the service's arena allocator (false: messages as gRPC's default holder "
           "makes them)");
 ABSL_FLAG(int, warmup, 200, "unmeasured calls first");
+ABSL_FLAG(bool, mutex_deadlock_detection, false,
+          "keep Abseil's mutex deadlock detection on (policyd turns it off; see "
+          "server/policyd_main.cc)");
 
 namespace consent {
 namespace bench {
@@ -217,5 +221,8 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   return consent::bench::Main();
 }

@@ -29,7 +29,11 @@
 //   loadgen --write_bundle=/tmp/policies/synthetic.bundle.textproto --size=large
 //
 // --omit_explanation asks for decision-only answers in every phase (and the
-// Noop baseline is padded to their size).
+// Noop baseline is padded to their size). --server_pid=PID (policyd on the
+// same machine) adds the CPU time per call of both processes to each phase:
+// on a saturated machine QPS follows their sum, and unlike wall-clock rates
+// it hardly moves with other load, so noop/evaluate CPU is the QPS ratio an
+// otherwise idle machine would show.
 #include <time.h>
 #include <unistd.h>
 

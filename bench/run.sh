@@ -56,7 +56,7 @@ if [[ "${SKIP_SIDECAR:-0}" != 1 ]]; then
   PID=$!
   trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
   LG=("${RUN[@]}" //bench:loadgen -- --target="127.0.0.1:$PORT" --size="$SIZE"
-      --duration_s="$DURATION" --warmup_s=1)
+      --duration_s="$DURATION" --warmup_s=1 --server_pid="$PID")
   status=0
   echo "== loadgen, concurrency 1"
   "${LG[@]}" --concurrency=1 --json_out="$OUT/loadgen_c1.json" || status=$?

@@ -226,7 +226,15 @@ PolicyServiceImpl::Answer PolicyServiceImpl::DecideOne(const PolicySnapshot* sna
     answer.view = view;
     return answer;
   }
-  DecisionViewToProto(*view, proto);
+  try {
+    DecisionViewToProto(*view, proto);
+  } catch (...) {
+    LogError("evaluate: internal fault tenant=", snap->tenant_id, " version=", snap->version,
+             ": converting the decision failed -- answered UNAVAILABLE/server_error");
+    UnavailableDecision("server_error", "internal error while evaluating the request", proto);
+    answer.outcome = proto->outcome();
+    return answer;
+  }
   // Only ISSUE may carry a token (SPEC 3.1).
   if (proto->outcome() != v1::ISSUE && proto->has_token()) proto->clear_token();
   if (omit_explanation) proto->clear_explanation();

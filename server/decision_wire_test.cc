@@ -99,7 +99,9 @@ TEST(DecisionWireTest, EveryFieldEncodesAsTheProto) {
   for (int o = 0; o < v1::Outcome_ARRAYSIZE; ++o) {
     for (const int variant : {0, 1, 2}) {
       SCOPED_TRACE(absl::StrCat("outcome ", o, " variant ", variant));
-      const absl::string_view text = variant == 0 ? "abc" : variant == 1 ? long_text : longer_text;
+      const absl::string_view text = variant == 0   ? absl::string_view("abc")
+                                     : variant == 1 ? absl::string_view(long_text)
+                                                    : absl::string_view(longer_text);
       DecisionView d;
       d.outcome = static_cast<v1::Outcome>(o);
       d.error = "invalid_scope";
@@ -119,7 +121,7 @@ TEST(DecisionWireTest, EveryFieldEncodesAsTheProto) {
       d.org_wide_option = variant == 2;
       d.admin_consent_request_available = variant != 0;
       d.required = {"mfa", "termsOfUse:tou-1"};
-      d.required_any = {{"a", "b"}, {}, {std::string(text)}};
+      d.required_any = {{"a", "b"}, {}, {text}};
       d.required_any_size = variant == 0 ? 0 : variant == 1 ? 2 : 3;
       d.claims = variant == 0 ? "" : R"({"access_token":{"acrs":{"essential":true,"value":"c1"}}})";
       d.rfc9470_challenge = std::string(text);

@@ -56,21 +56,23 @@ std::string Rfc3339(absl::Time t) {
 }
 
 // Arena sizes (server/message_arena.h). Evaluate and Noop: one request and
-// its answer, ≈ 3-6 KiB in memory on the large synthetic tenant. Batches:
-// up to --max_batch_size of each; the holders' first blocks grow to what the
-// traffic needs, up to 4 MiB, and a few are kept.
+// its answer, a few KiB in memory on the large synthetic tenant; first
+// blocks of 16-64 KiB, at most 128 idle holders (≤ 8 MiB held). Batches:
+// up to --max_batch_size requests; the holders' first blocks grow to what
+// the traffic needs, up to 2 MiB, and at most 4 idle ones are kept (≤ 8 MiB
+// held); a larger batch takes further arena blocks for the call's duration.
 ArenaAllocatorOptions SingleCallArena() {
   ArenaAllocatorOptions o;
   o.initial_block_bytes = 16 << 10;
-  o.max_block_bytes = 256 << 10;
+  o.max_block_bytes = 64 << 10;
   o.max_pooled = 128;
   return o;
 }
 ArenaAllocatorOptions BatchArena() {
   ArenaAllocatorOptions o;
   o.initial_block_bytes = 64 << 10;
-  o.max_block_bytes = 4 << 20;
-  o.max_pooled = 8;
+  o.max_block_bytes = 2 << 20;
+  o.max_pooled = 4;
   return o;
 }
 

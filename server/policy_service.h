@@ -21,7 +21,8 @@
 //    UNAVAILABLE (temporarily_unavailable / server_error) -- never ISSUE.
 //  - RPC status codes are for transport-level problems: DEADLINE_EXCEEDED
 //    (deadline already passed), INVALID_ARGUMENT (batch larger than
-//    --max_batch_size, or bad input to RecordConsent/CheckResourceAccess),
+//    --max_batch_size, request bytes of Evaluate/BatchEvaluate that do not
+//    parse, or bad input to RecordConsent/CheckResourceAccess),
 //    RESOURCE_EXHAUSTED (message size, enforced by gRPC), UNAVAILABLE
 //    (not loaded yet, shutting down).
 //
@@ -38,6 +39,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "engine/decision_view.h"
 #include "engine/snapshot/snapshot_store.h"
 #include "proto/service.grpc.pb.h"
 #include "server/bundle_manager.h"

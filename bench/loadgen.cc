@@ -27,12 +27,23 @@
 //       --duration_s=10 --batch=100 --reload_every_ms=1000
 //       --bundle_path=/tmp/policies/synthetic.bundle.textproto
 //   loadgen --write_bundle=/tmp/policies/synthetic.bundle.textproto --size=large
+//
+// --omit_explanation asks for decision-only answers in every phase (and the
+// Noop baseline is padded to their size). --server_pid=PID (policyd on the
+// same machine) adds the CPU time per call of both processes to each phase:
+// on a saturated machine QPS follows their sum, and unlike wall-clock rates
+// it hardly moves with other load, so noop/evaluate CPU is the QPS ratio an
+// otherwise idle machine would show.
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +52,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -55,6 +67,10 @@
 ABSL_FLAG(bool, noop_same_size, true,
           "Pad each Noop response to the size of Evaluate's answer to the same request, so the "
           "baseline moves the same message sizes (issue 7).");
+ABSL_FLAG(bool, omit_explanation, false,
+          "Ask for decision-only answers (EvaluateRequest/BatchEvaluateRequest.omit_explanation): "
+          "the token service's hot-path setting. The Noop baseline is padded to the size of "
+          "those answers.");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "policyd address (loopback only)");
 ABSL_FLAG(int, concurrency, 1, "calls in flight (closed loop)");
 ABSL_FLAG(int, channels, 1, "gRPC channels (connections) the calls spread over");
@@ -72,6 +88,9 @@ ABSL_FLAG(std::string, write_bundle, "",
           "write the synthetic bundle (textproto) to this path and exit");
 ABSL_FLAG(double, wait_ready_s, 60, "seconds to wait for policyd to answer before the run");
 ABSL_FLAG(std::string, json_out, "", "also write the results as JSON here");
+ABSL_FLAG(int, server_pid, 0,
+          "policyd's process id (same machine): also report its CPU time per call in each "
+          "phase, from /proc/PID/stat (0 = off)");
 
 namespace consent {
 namespace bench {
@@ -92,6 +111,10 @@ struct PhaseResult {
   double decisions_per_s = 0;
   double p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
   int versions_seen = 0;
+  // CPU microseconds per call over the measured windows (server: -1 when
+  // not measured). On a saturated machine QPS follows their sum.
+  double client_cpu_us_per_call = 0;
+  double server_cpu_us_per_call = -1;
 };
 
 // What one measured segment produced.
@@ -102,7 +125,34 @@ struct RawRun {
   std::string first_error;
   double seconds = 0;
   std::vector<std::string> versions;  // distinct bundle versions that answered
+  // CPU seconds used during the measured window: this process (client), and
+  // the server when --server_pid is given (< 0: unknown).
+  double client_cpu_s = 0;
+  double server_cpu_s = -1;
 };
+
+// CPU seconds (user + system) this process has used.
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// CPU seconds (user + system) of process `pid` from /proc (clock-tick
+// resolution); < 0 when unreadable.
+double OtherProcessCpuSeconds(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold
+  // spaces: state is field 3, utime 14, stime 15.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  if (fields.size() < 13) return -1;
+  const double ticks = std::stod(fields[11]) + std::stod(fields[12]);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 // Percentiles and rates over the segments of one phase.
 PhaseResult Summarize(absl::string_view name, const std::vector<RawRun>& runs) {
@@ -110,7 +160,12 @@ PhaseResult Summarize(absl::string_view name, const std::vector<RawRun>& runs) {
   result.name = std::string(name);
   std::vector<int64_t> all;
   std::vector<std::string> versions;
+  double client_cpu = 0, server_cpu = 0;
+  bool server_known = !runs.empty();
   for (const RawRun& r : runs) {
+    client_cpu += r.client_cpu_s;
+    if (r.server_cpu_s < 0) server_known = false;
+    server_cpu += r.server_cpu_s;
     all.insert(all.end(), r.latencies_ns.begin(), r.latencies_ns.end());
     result.failed += r.failed;
     result.decisions += r.decisions;
@@ -136,6 +191,10 @@ PhaseResult Summarize(absl::string_view name, const std::vector<RawRun>& runs) {
   result.p999_us = pct(0.999);
   result.max_us = all.empty() ? 0 : all.back() / 1e3;
   result.versions_seen = versions.size();
+  if (!all.empty()) {
+    result.client_cpu_us_per_call = client_cpu * 1e6 / all.size();
+    if (server_known) result.server_cpu_us_per_call = server_cpu * 1e6 / all.size();
+  }
   return result;
 }
 
@@ -164,6 +223,15 @@ class Phase {
     deadline_ = measure_from_ + std::chrono::microseconds(static_cast<int64_t>(duration_s * 1e6));
     outstanding_.store(slots_.size());
     for (Slot& s : slots_) Issue(&s);
+    // CPU used over the measured window (warm-up excluded), by the client
+    // (this process) and the server (--server_pid).
+    std::this_thread::sleep_until(measure_from_);
+    const double client0 = ProcessCpuSeconds();
+    const double server0 = OtherProcessCpuSeconds(absl::GetFlag(FLAGS_server_pid));
+    std::this_thread::sleep_until(deadline_);
+    raw.client_cpu_s = ProcessCpuSeconds() - client0;
+    const double server1 = OtherProcessCpuSeconds(absl::GetFlag(FLAGS_server_pid));
+    raw.server_cpu_s = server0 >= 0 && server1 >= 0 ? server1 - server0 : -1;
     done_.WaitForNotification();
     raw.seconds = std::chrono::duration<double>(deadline_ - measure_from_).count();
     for (Slot& s : slots_) {
@@ -305,12 +373,14 @@ std::string BundleText(const v1::PolicyBundle& bundle) {
 }
 
 void Print(const PhaseResult& r) {
+  const std::string server_cpu =
+      r.server_cpu_us_per_call < 0 ? "-" : absl::StrFormat("%.1fus", r.server_cpu_us_per_call);
   std::printf(
       "%-9s calls=%-8lld qps=%-10.0f decisions/s=%-10.0f p50=%.1fus p90=%.1fus p99=%.1fus "
-      "p99.9=%.1fus max=%.1fus failed=%lld%s%s\n",
+      "p99.9=%.1fus max=%.1fus failed=%lld cpu/call client=%.1fus server=%s%s%s\n",
       r.name.c_str(), static_cast<long long>(r.calls), r.qps, r.decisions_per_s, r.p50_us,
       r.p90_us, r.p99_us, r.p999_us, r.max_us, static_cast<long long>(r.failed),
-      r.first_error.empty() ? "" : " first_error=", r.first_error.c_str());
+      r.client_cpu_us_per_call, server_cpu.c_str(), r.first_error.empty() ? "" : " first_error=", r.first_error.c_str());
   std::fflush(stdout);
 }
 
@@ -318,9 +388,11 @@ std::string Json(const PhaseResult& r) {
   return absl::StrFormat(
       R"({"phase":"%s","calls":%d,"decisions":%d,"failed":%d,"seconds":%.3f,"qps":%.1f,)"
       R"("decisions_per_s":%.1f,"p50_us":%.2f,"p90_us":%.2f,"p99_us":%.2f,"p999_us":%.2f,)"
-      R"("max_us":%.2f,"versions_seen":%d})",
+      R"("max_us":%.2f,"versions_seen":%d,"client_cpu_us_per_call":%.2f,)"
+      R"("server_cpu_us_per_call":%.2f})",
       r.name, r.calls, r.decisions, r.failed, r.seconds, r.qps, r.decisions_per_s, r.p50_us,
-      r.p90_us, r.p99_us, r.p999_us, r.max_us, r.versions_seen);
+      r.p90_us, r.p99_us, r.p999_us, r.max_us, r.versions_seen, r.client_cpu_us_per_call,
+      r.server_cpu_us_per_call);
 }
 
 int Main() {
@@ -385,13 +457,18 @@ int Main() {
 
   const std::vector<v1::TokenRequest> stream =
       GenerateRequests(tenant, std::max(absl::GetFlag(FLAGS_requests), 1), seed);
+  const bool omit_explanation = absl::GetFlag(FLAGS_omit_explanation);
   std::vector<v1::EvaluateRequest> singles(stream.size());
-  for (size_t i = 0; i < stream.size(); ++i) *singles[i].mutable_request() = stream[i];
+  for (size_t i = 0; i < stream.size(); ++i) {
+    *singles[i].mutable_request() = stream[i];
+    singles[i].set_omit_explanation(omit_explanation);
+  }
   std::vector<v1::BatchEvaluateRequest> batches;
   if (batch > 0) {
     const size_t n = std::max<size_t>(1, stream.size() / batch);
     batches.resize(n);
     for (size_t b = 0; b < n; ++b) {
+      batches[b].set_omit_explanation(omit_explanation);
       for (int k = 0; k < batch; ++k) {
         *batches[b].add_requests() = stream[(b * batch + k) % stream.size()];
       }
@@ -442,9 +519,10 @@ int Main() {
       }
     }
   }
-  std::printf("target=%s size=%s requests=%zu concurrency=%d channels=%d duration=%gs warmup=%gs\n",
-              target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(),
-              concurrency, channels, duration, warmup);
+  std::printf(
+      "target=%s size=%s requests=%zu concurrency=%d channels=%d duration=%gs warmup=%gs%s\n",
+      target.c_str(), std::string(TenantSizeName(*size)).c_str(), stream.size(), concurrency,
+      channels, duration, warmup, omit_explanation ? " omit_explanation" : "");
 
   // Phases alternate in --rounds rounds (noop, evaluate, batch, reload, noop,
   // ...), each segment duration/rounds long, so that a burst of load from
@@ -497,6 +575,14 @@ int Main() {
   Print(evaluate);
   std::printf("ratio     evaluate/noop qps=%.3f p50=%.3f p99=%.3f\n", evaluate.qps / noop.qps,
               evaluate.p50_us / noop.p50_us, evaluate.p99_us / noop.p99_us);
+  if (noop.server_cpu_us_per_call > 0 && evaluate.server_cpu_us_per_call > 0) {
+    // With both processes on the same saturated cores, QPS goes as the
+    // inverse of the CPU per call: this ratio is what the QPS ratio would
+    // be without other load on the machine.
+    std::printf("ratio     noop/evaluate cpu per call (client+server)=%.3f\n",
+                (noop.client_cpu_us_per_call + noop.server_cpu_us_per_call) /
+                    (evaluate.client_cpu_us_per_call + evaluate.server_cpu_us_per_call));
+  }
   if (batch > 0) {
     results.push_back(Summarize("batch", batch_runs));
     Print(results.back());
@@ -515,8 +601,9 @@ int Main() {
   if (const std::string path = absl::GetFlag(FLAGS_json_out); !path.empty()) {
     std::string json = absl::StrFormat(
         R"({"target":"%s","size":"%s","concurrency":%d,"channels":%d,"batch":%d,)"
-        R"("reload_every_ms":%d,"phases":[)",
-        target, TenantSizeName(*size), concurrency, channels, batch, reload_ms);
+        R"("reload_every_ms":%d,"omit_explanation":%s,"phases":[)",
+        target, TenantSizeName(*size), concurrency, channels, batch, reload_ms,
+        omit_explanation ? "true" : "false");
     for (size_t i = 0; i < results.size(); ++i) {
       absl::StrAppend(&json, i ? "," : "", Json(results[i]));
     }

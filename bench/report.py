@@ -2,6 +2,7 @@
 """Summarizes //bench:engine_bench's JSON and //bench:loadgen's JSON files.
 
 Usage: bench/report.py ENGINE_JSON [LOADGEN_JSON ...]
+       (ENGINE_JSON "-": no engine figures, e.g. SKIP_ENGINE=1)
 
 Prints Markdown tables (medians over repetitions), the ratios issue 7 asks
 for, and each target as MET / MISSED. Uses only the standard library.
@@ -120,26 +121,38 @@ def loadgen_report(paths):
     targets = []
     print("### Sidecar (loadgen; one run per configuration, each phase "
           "closed-loop for the given duration)\n")
-    print("| config | phase | QPS | decisions/s | p50 us | p90 us | p99 us | p99.9 us | failed |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| config | phase | QPS | decisions/s | p50 us | p90 us | p99 us | p99.9 us | failed "
+          "| CPU us/call client | CPU us/call server |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    notes = []
     for path in paths:
         with open(path) as f:
             run = json.load(f)
-        config = "c=%d ch=%d%s%s" % (
+        config = "c=%d ch=%d%s%s%s" % (
             run["concurrency"], run["channels"],
             " batch=%d" % run["batch"] if run["batch"] else "",
-            " reload=%dms" % run["reload_every_ms"] if run["reload_every_ms"] else "")
+            " reload=%dms" % run["reload_every_ms"] if run["reload_every_ms"] else "",
+            " omit_explanation" if run.get("omit_explanation") else "")
         phases = {p["phase"]: p for p in run["phases"]}
         for p in run["phases"]:
-            print("| %s | %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %d |" % (
+            server_cpu = p.get("server_cpu_us_per_call", -1)
+            print("| %s | %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %s | %s |" % (
                 config, p["phase"], p["qps"], p["decisions_per_s"], p["p50_us"],
-                p["p90_us"], p["p99_us"], p["p999_us"], p["failed"]))
+                p["p90_us"], p["p99_us"], p["p999_us"], p["failed"],
+                "%.1f" % p["client_cpu_us_per_call"] if "client_cpu_us_per_call" in p else "-",
+                "%.1f" % server_cpu if server_cpu >= 0 else "-"))
         noop, ev = phases.get("noop"), phases.get("evaluate")
         plain = not run["batch"] and not run["reload_every_ms"]
         if plain and noop and ev and noop["qps"] > 0 and noop["p99_us"] > 0:
             q = ev["qps"] / noop["qps"]
             p = ev["p99_us"] / noop["p99_us"]
             targets.append(("Sidecar %s: QPS >= 0.9x noop" % config, "%.2fx" % q, q >= 0.9))
+            if noop.get("server_cpu_us_per_call", -1) > 0 and ev.get("server_cpu_us_per_call", -1) > 0:
+                c = ((noop["client_cpu_us_per_call"] + noop["server_cpu_us_per_call"]) /
+                     (ev["client_cpu_us_per_call"] + ev["server_cpu_us_per_call"]))
+                notes.append("%s: noop/evaluate CPU per call (client + server) = %.2f "
+                             "(the QPS ratio a saturated, otherwise idle machine would show)"
+                             % (config, c))
             targets.append(("Sidecar %s: p99 <= 1.15x noop" % config, "%.2fx" % p, p <= 1.15))
         b = phases.get("batch")
         if b:
@@ -153,6 +166,10 @@ def loadgen_report(paths):
                             % (config, r["versions_seen"]), "%d failed" % r["failed"],
                             r["failed"] == 0))
     print()
+    for n in notes:
+        print("- " + n)
+    if notes:
+        print()
     return targets
 
 
@@ -160,7 +177,7 @@ def main(argv):
     if len(argv) < 2:
         print(__doc__)
         return 2
-    targets = engine_report(argv[1])
+    targets = engine_report(argv[1]) if argv[1] != "-" else []
     if len(argv) > 2:
         targets += loadgen_report(argv[2:])
     print("### Targets\n")

@@ -3,7 +3,8 @@
 #   1. //bench:engine_bench (micro-benchmarks, medians of 5 repetitions);
 #   2. //server:policyd on a temporary policy dir holding the generated large
 #      bundle, driven by //bench:loadgen at concurrency 1 and 16, with
-#      batches of 100, and with a bundle rewrite every second; policyd is
+#      batches of 100 (these three also with --omit_explanation, the
+#      decision-only answers), and with a bundle rewrite every second; policyd is
 #      stopped at the end (or on any error);
 #   3. bench/report.py over the JSON results.
 #
@@ -55,7 +56,7 @@ if [[ "${SKIP_SIDECAR:-0}" != 1 ]]; then
   PID=$!
   trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
   LG=("${RUN[@]}" //bench:loadgen -- --target="127.0.0.1:$PORT" --size="$SIZE"
-      --duration_s="$DURATION" --warmup_s=1)
+      --duration_s="$DURATION" --warmup_s=1 --server_pid="$PID")
   status=0
   echo "== loadgen, concurrency 1"
   "${LG[@]}" --concurrency=1 --json_out="$OUT/loadgen_c1.json" || status=$?
@@ -63,17 +64,31 @@ if [[ "${SKIP_SIDECAR:-0}" != 1 ]]; then
   "${LG[@]}" --concurrency=16 --channels=4 --json_out="$OUT/loadgen_c16.json" || status=$?
   echo "== loadgen, BatchEvaluate of 100, concurrency 4"
   "${LG[@]}" --concurrency=4 --channels=2 --batch=100 --json_out="$OUT/loadgen_batch.json" || status=$?
+  # The same three, decision-only (omit_explanation: the token service's
+  # hot-path setting; Noop padded to those answers' size).
+  echo "== loadgen, concurrency 1, omit_explanation"
+  "${LG[@]}" --concurrency=1 --omit_explanation --json_out="$OUT/loadgen_c1_omit.json" || status=$?
+  echo "== loadgen, concurrency 16 over 4 channels, omit_explanation"
+  "${LG[@]}" --concurrency=16 --channels=4 --omit_explanation \
+    --json_out="$OUT/loadgen_c16_omit.json" || status=$?
+  echo "== loadgen, BatchEvaluate of 100, concurrency 4, omit_explanation"
+  "${LG[@]}" --concurrency=4 --channels=2 --batch=100 --omit_explanation \
+    --json_out="$OUT/loadgen_batch_omit.json" || status=$?
   echo "== loadgen, concurrency 16, bundle rewritten every 1000 ms"
   "${LG[@]}" --concurrency=16 --channels=4 --reload_every_ms=1000 --bundle_path="$BUNDLE" \
     --json_out="$OUT/loadgen_reload.json" || status=$?
   kill -TERM $PID 2>/dev/null || true
   wait $PID 2>/dev/null || true
   trap - EXIT
-  LOADGEN_JSON=("$OUT"/loadgen_c1.json "$OUT"/loadgen_c16.json "$OUT"/loadgen_batch.json "$OUT"/loadgen_reload.json)
+  LOADGEN_JSON=("$OUT"/loadgen_c1.json "$OUT"/loadgen_c16.json "$OUT"/loadgen_batch.json
+                "$OUT"/loadgen_c1_omit.json "$OUT"/loadgen_c16_omit.json
+                "$OUT"/loadgen_batch_omit.json "$OUT"/loadgen_reload.json)
   if [[ $status != 0 ]]; then echo "== loadgen reported failed calls (exit $status); see above"; fi
 fi
 
-if [[ -f "$OUT/engine.json" ]]; then
+if [[ -f "$OUT/engine.json" || ${#LOADGEN_JSON[@]} -gt 0 ]]; then
   echo "== report"
-  /usr/bin/python3 bench/report.py "$OUT/engine.json" "${LOADGEN_JSON[@]}" | tee "$OUT/report.md"
+  ENGINE_JSON="$OUT/engine.json"
+  [[ -f "$ENGINE_JSON" && "${SKIP_ENGINE:-0}" != 1 ]] || ENGINE_JSON=-
+  /usr/bin/python3 bench/report.py "$ENGINE_JSON" "${LOADGEN_JSON[@]}" | tee "$OUT/report.md"
 fi

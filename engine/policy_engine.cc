@@ -93,9 +93,35 @@ void EvalContext::InjectFaultForTesting(int step) { scratch_->fault_at_step = st
 
 namespace {
 
-template <typename Repeated, typename Views>
-void CopyViews(const Views& views, Repeated* out) {
-  for (absl::string_view v : views) out->Add(std::string(v));
+// DecisionViewToProto's helpers. They write in place (`assign` into the
+// field's own string, elements added with Add()), so that no temporary
+// std::string is built per field: on an arena (the sidecar's messages) the
+// string object comes from the arena and only a value longer than the
+// small-string buffer takes a heap block; on a reused Decision the cleared
+// strings' capacity is reused. Empty values are not written (proto3: an
+// empty string is the default, so the message and its bytes are the same).
+
+template <typename Message>
+inline void SetString(Message* msg, std::string* (Message::*mutable_field)(),
+                      absl::string_view value) {
+  if (!value.empty()) (msg->*mutable_field)()->assign(value.data(), value.size());
+}
+
+template <typename Views>
+void CopyViews(const Views& views, google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (views.empty()) return;
+  out->Reserve(out->size() + static_cast<int>(views.size()));
+  for (absl::string_view v : views) out->Add()->assign(v.data(), v.size());
+}
+
+// Appends the concatenation of `parts` as one repeated-field element.
+void AddJoined(google::protobuf::RepeatedPtrField<std::string>* out,
+               std::initializer_list<absl::string_view> parts) {
+  std::string* s = out->Add();
+  size_t size = 0;
+  for (absl::string_view p : parts) size += p.size();
+  s->reserve(size);
+  for (absl::string_view p : parts) s->append(p.data(), p.size());
 }
 
 }  // namespace
@@ -103,20 +129,20 @@ void CopyViews(const Views& views, Repeated* out) {
 void DecisionViewToProto(const DecisionView& d, v1::Decision* out) {
   out->Clear();
   out->set_outcome(d.outcome);
-  out->set_error(std::string(d.error));
+  SetString(out, &v1::Decision::mutable_error, d.error);
   out->set_error_code(d.error_code);
-  out->set_suberror(std::string(d.suberror));
-  out->set_reason(std::string(d.reason));
-  out->set_error_description(d.error_description);
+  SetString(out, &v1::Decision::mutable_suberror, d.suberror);
+  SetString(out, &v1::Decision::mutable_reason, d.reason);
+  SetString(out, &v1::Decision::mutable_error_description, d.error_description);
   if (d.outcome == v1::ISSUE) {
     v1::Token* t = out->mutable_token();
-    t->set_aud(std::string(d.aud));
+    SetString(t, &v1::Token::mutable_aud, d.aud);
     CopyViews(d.scp, t->mutable_scp());
     CopyViews(d.roles, t->mutable_roles());
     CopyViews(d.acrs, t->mutable_acrs());
     t->set_id_token(d.id_token);
     t->set_refresh_token(d.refresh_token);
-    t->set_auth_time(d.auth_time);
+    SetString(t, &v1::Token::mutable_auth_time, d.auth_time);
     CopyViews(d.xms_cc, t->mutable_xms_cc());
   }
   if (d.outcome == v1::CONSENT_PROMPT_USER || d.outcome == v1::CONSENT_PROMPT_ADMIN) {
@@ -129,16 +155,20 @@ void DecisionViewToProto(const DecisionView& d, v1::Decision* out) {
     v1::StepUp* s = out->mutable_step_up();
     CopyViews(d.required, s->mutable_required());
     for (size_t i = 0; i < d.required_any_size; ++i) CopyViews(d.required_any[i], s->add_required_any()->mutable_items());
-    s->set_claims(d.claims);
-    s->set_rfc9470_challenge(d.rfc9470_challenge);
-    s->set_middle_tier_challenge(d.middle_tier_challenge);
+    SetString(s, &v1::StepUp::mutable_claims, d.claims);
+    SetString(s, &v1::StepUp::mutable_rfc9470_challenge, d.rfc9470_challenge);
+    SetString(s, &v1::StepUp::mutable_middle_tier_challenge, d.middle_tier_challenge);
   }
   CopyViews(d.blocking_policies, out->mutable_blocking_policies());
   CopyViews(d.applied_policies, out->mutable_applied_policies());
-  for (const auto& [id, result] : d.report_only) {
-    v1::ReportOnlyResult* r = out->add_report_only();
-    r->set_id(std::string(id));
-    r->set_result(std::string(result));
+  if (!d.report_only.empty()) {
+    google::protobuf::RepeatedPtrField<v1::ReportOnlyResult>* report_only = out->mutable_report_only();
+    report_only->Reserve(report_only->size() + static_cast<int>(d.report_only.size()));
+    for (const auto& [id, result] : d.report_only) {
+      v1::ReportOnlyResult* r = report_only->Add();
+      SetString(r, &v1::ReportOnlyResult::mutable_id, id);
+      SetString(r, &v1::ReportOnlyResult::mutable_result, result);
+    }
   }
   v1::Explanation* e = out->mutable_explanation();
   CopyViews(d.rules, e->mutable_rules());
@@ -150,15 +180,16 @@ void DecisionViewToProto(const DecisionView& d, v1::Decision* out) {
   CopyViews(d.skipped_static_entries, e->mutable_skipped_static_entries());
   CopyViews(d.unmet_controls, e->mutable_unmet_controls());
   CopyViews(d.condition_sets, e->mutable_condition_sets());
-  if (!d.reason.empty()) e->add_notes(absl::StrCat("N5c reason: ", d.reason));
+  google::protobuf::RepeatedPtrField<std::string>* notes = e->mutable_notes();
+  if (!d.reason.empty()) AddJoined(notes, {"N5c reason: ", d.reason});
   for (absl::string_view r : d.dropped_resources) {
-    e->add_notes(absl::StrCat("P7: refresh dropped resource ", r));
+    AddJoined(notes, {"P7: refresh dropped resource ", r});
   }
   for (absl::string_view p : d.deferred_policies) {
-    e->add_notes(absl::StrCat("C5: sign-in frequency of ", p, " deferred to the next interactive sign-in"));
+    AddJoined(notes, {"C5: sign-in frequency of ", p, " deferred to the next interactive sign-in"});
   }
   for (absl::string_view s : d.skipped_static_entries) {
-    e->add_notes(absl::StrCat("N2: static entry ", s, " skipped (no usable resource or scope)"));
+    AddJoined(notes, {"N2: static entry ", s, " skipped (no usable resource or scope)"});
   }
 }
 

@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/cleanup/cleanup.h"
 #include "engine/policy_engine.h"
+#include "server/decision_wire.h"
 #include "server/logger.h"
 
 namespace consent {
@@ -18,6 +20,18 @@ namespace {
 
 // One per gRPC thread; rebuilt after an exception left it in doubt.
 thread_local std::unique_ptr<EvalContext> tl_context;
+
+// Field numbers of proto/service.proto's answers (the raw handlers encode
+// them; policyd_test parses them back with the generated classes).
+constexpr int kEvaluateResponseDecision = 1;
+constexpr int kEvaluateResponseBundleVersion = 2;
+constexpr int kEvaluateResponseBundleHash = 3;
+constexpr int kBatchResponseResults = 1;
+constexpr int kBatchItemCode = 1;
+constexpr int kBatchItemMessage = 2;
+constexpr int kBatchItemDecision = 3;
+constexpr int kBatchItemBundleVersion = 4;
+constexpr int kBatchItemBundleHash = 5;
 
 // OAuth error descriptions may hold only %x20-21 / %x23-5B / %x5D-7E
 // (RFC 6749 A.8, SPEC 3.1): anything else in an echoed value becomes '?'.
@@ -39,6 +53,43 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// Arena sizes (server/message_arena.h). Evaluate and Noop: one request and
+// its answer, a few KiB in memory on the large synthetic tenant; first
+// blocks of 16-64 KiB, at most 128 idle holders (≤ 8 MiB held). Batches:
+// up to --max_batch_size requests; the holders' first blocks grow to what
+// the traffic needs, up to 2 MiB, and at most 4 idle ones are kept (≤ 8 MiB
+// held); a larger batch takes further arena blocks for the call's duration.
+ArenaAllocatorOptions SingleCallArena() {
+  ArenaAllocatorOptions o;
+  o.initial_block_bytes = 16 << 10;
+  o.max_block_bytes = 64 << 10;
+  o.max_pooled = 128;
+  return o;
+}
+ArenaAllocatorOptions BatchArena() {
+  ArenaAllocatorOptions o;
+  o.initial_block_bytes = 64 << 10;
+  o.max_block_bytes = 2 << 20;
+  o.max_pooled = 4;
+  return o;
+}
+
+// Empties the explanation's inputs in the engine's result, so that
+// DecisionViewToProto does not copy what omit_explanation drops anyway (the
+// caller clears `explanation` after the conversion, which is what decides).
+// The view is the context's own result, rebuilt by the next evaluation.
+void DropExplanationInputs(DecisionView* view) {
+  view->rules.clear();
+  view->grant_policies.clear();
+  view->grants.clear();
+  view->dropped_resources.clear();
+  view->deferred_policies.clear();
+  view->skipped_static_entries.clear();
+  view->unmet_controls.clear();
+  view->condition_sets.clear();
+  view->notes.clear();
 }
 
 }  // namespace
@@ -68,7 +119,15 @@ PolicyServiceImpl::PolicyServiceImpl(PolicyServiceOptions options, const Snapsho
     : options_(std::move(options)),
       store_(store),
       bundles_(bundles),
-      decision_log_(decision_log) {}
+      decision_log_(decision_log),
+      evaluate_allocator_(SingleCallArena()),
+      noop_allocator_(SingleCallArena()),
+      batch_allocator_(BatchArena()) {
+  // Noop, the load generator's baseline, gets its messages on recycled
+  // arenas too (Evaluate and BatchEvaluate take theirs from the pools in
+  // their handlers), so that the comparison stays fair.
+  SetMessageAllocatorFor_Noop(&noop_allocator_);
+}
 
 bool PolicyServiceImpl::DeadlinePassed(const grpc::CallbackServerContext* context) const {
   const auto deadline = context->deadline();
@@ -104,44 +163,84 @@ std::array<uint64_t, v1::Outcome_ARRAYSIZE> PolicyServiceImpl::OutcomeCounts() c
 }
 
 void PolicyServiceImpl::Decide(const v1::TokenRequest& request, v1::Decision* decision,
-                               std::shared_ptr<const PolicySnapshot>* snapshot) const {
+                               std::shared_ptr<const PolicySnapshot>* snapshot,
+                               bool omit_explanation) const {
   snapshot->reset();
-  if (!bundles_->initial_scan_done()) {
+  const bool loaded = bundles_->initial_scan_done();
+  std::shared_ptr<const PolicySnapshot> snap = loaded ? store_->Get(request.tenant()) : nullptr;
+  DecideOne(snap.get(), loaded, request, omit_explanation, /*want_proto=*/true, decision);
+  if (snap != nullptr) *snapshot = std::move(snap);
+}
+
+PolicyServiceImpl::Answer PolicyServiceImpl::DecideOne(const PolicySnapshot* snap, bool loaded,
+                                                       const v1::TokenRequest& request,
+                                                       bool omit_explanation, bool want_proto,
+                                                       v1::Decision* proto) const {
+  Answer answer;
+  if (!loaded) {
     UnavailableDecision("temporarily_unavailable",
-                        "policy bundles are still loading; retry shortly", decision);
-    return;
+                        "policy bundles are still loading; retry shortly", proto);
+    answer.outcome = proto->outcome();
+    return answer;
   }
-  std::shared_ptr<const PolicySnapshot> snap = store_->Get(request.tenant());
   if (snap == nullptr) {
-    UnknownTenantDecision(request.tenant(), decision);
-    return;
+    UnknownTenantDecision(request.tenant(), proto);
+    if (omit_explanation) proto->clear_explanation();
+    answer.outcome = proto->outcome();
+    return answer;
   }
-  decision->Clear();
+  const DecisionView* view = nullptr;
   try {
     if (options_.before_evaluate_for_testing) options_.before_evaluate_for_testing(request);
     if (tl_context == nullptr) tl_context = std::make_unique<EvalContext>();
-    const DecisionView& view = snap->policy->Evaluate(request, tl_context.get());
-    DecisionViewToProto(view, decision);
+    view = &snap->policy->Evaluate(request, tl_context.get());
   } catch (const std::exception& e) {
     tl_context.reset();
+    view = nullptr;
     LogError("evaluate: internal fault tenant=", snap->tenant_id, " version=", snap->version,
              ": ", e.what(), " -- answered UNAVAILABLE/server_error");
-    UnavailableDecision("server_error", "internal error while evaluating the request", decision);
   } catch (...) {
     tl_context.reset();
+    view = nullptr;
     LogError("evaluate: internal fault tenant=", snap->tenant_id, " version=", snap->version,
              ": unknown exception -- answered UNAVAILABLE/server_error");
-    UnavailableDecision("server_error", "internal error while evaluating the request", decision);
   }
-  // Fail closed on a malformed answer: no outcome is no decision, and only
-  // ISSUE may carry a token (SPEC 3.1).
-  if (decision->outcome() == v1::OUTCOME_UNSPECIFIED || !v1::Outcome_IsValid(decision->outcome())) {
+  if (view == nullptr) {
+    UnavailableDecision("server_error", "internal error while evaluating the request", proto);
+    answer.outcome = proto->outcome();
+    return answer;
+  }
+  // Fail closed on a malformed answer: no outcome is no decision (SPEC 3.1).
+  if (view->outcome == v1::OUTCOME_UNSPECIFIED || !v1::Outcome_IsValid(view->outcome)) {
     LogError("evaluate: engine returned no outcome tenant=", snap->tenant_id,
              " -- answered UNAVAILABLE/server_error");
-    UnavailableDecision("server_error", "the engine returned no outcome", decision);
+    UnavailableDecision("server_error", "the engine returned no outcome", proto);
+    answer.outcome = proto->outcome();
+    return answer;
   }
-  if (decision->outcome() != v1::ISSUE && decision->has_token()) decision->clear_token();
-  *snapshot = std::move(snap);
+  if (omit_explanation && view == &tl_context->result()) {
+    DropExplanationInputs(&tl_context->result());
+  }
+  answer.outcome = view->outcome;
+  if (!want_proto) {
+    // Encoded from the view (server/decision_wire.h), which, like
+    // DecisionViewToProto, writes a token only on ISSUE (SPEC 3.1).
+    answer.view = view;
+    return answer;
+  }
+  try {
+    DecisionViewToProto(*view, proto);
+  } catch (...) {
+    LogError("evaluate: internal fault tenant=", snap->tenant_id, " version=", snap->version,
+             ": converting the decision failed -- answered UNAVAILABLE/server_error");
+    UnavailableDecision("server_error", "internal error while evaluating the request", proto);
+    answer.outcome = proto->outcome();
+    return answer;
+  }
+  // Only ISSUE may carry a token (SPEC 3.1).
+  if (proto->outcome() != v1::ISSUE && proto->has_token()) proto->clear_token();
+  if (omit_explanation) proto->clear_explanation();
+  return answer;
 }
 
 void PolicyServiceImpl::LogDecision(absl::string_view rpc, int item,
@@ -155,32 +254,91 @@ void PolicyServiceImpl::LogDecision(absl::string_view rpc, int item,
       snapshot != nullptr ? snapshot->hash : "", now - start));
 }
 
+namespace {
+
+// The reused encoding buffer of a gRPC thread; a batch's answer can be large,
+// so a buffer grown beyond this is given back after use.
+constexpr size_t kKeptWireBytes = 1 << 20;
+thread_local WireWriter tl_wire;
+
+// The encoded answer as the call's response (one slice, one copy); empties
+// the writer for the next call.
+void SetResponse(WireWriter* wire, grpc::ByteBuffer* response) {
+  const absl::string_view bytes = wire->bytes();
+  grpc::Slice slice(bytes.data(), bytes.size());
+  grpc::ByteBuffer buffer(&slice, 1);
+  response->Swap(&buffer);
+  wire->Clear();
+  wire->Shrink(kKeptWireBytes);
+}
+
+// Parses a raw request into `message` (on its arena).
+template <typename Message>
+bool ParseRequest(const grpc::ByteBuffer* request, Message* message) {
+  grpc::ByteBuffer copy(*request);  // slices are shared, not copied
+  return grpc::SerializationTraits<Message>::Deserialize(&copy, message).ok();
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* PolicyServiceImpl::Evaluate(grpc::CallbackServerContext* context,
-                                                      const v1::EvaluateRequest* request,
-                                                      v1::EvaluateResponse* response) {
+                                                      const grpc::ByteBuffer* request_bytes,
+                                                      grpc::ByteBuffer* response_bytes) {
   const absl::Time start = decision_log_ != nullptr ? absl::Now() : absl::InfinitePast();
   if (DeadlinePassed(context)) {
     return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                         "deadline exceeded before evaluation"));
   }
-  std::shared_ptr<const PolicySnapshot> snapshot;
-  Decide(request->request(), response->mutable_decision(), &snapshot);
-  if (snapshot != nullptr) {
-    response->set_bundle_version(snapshot->version);
-    response->set_bundle_hash(snapshot->hash);
+  // The request, and any Decision message built, live on a pooled arena
+  // released when the handler returns (the answer is encoded by then).
+  grpc::MessageHolder<v1::EvaluateRequest, v1::EvaluateResponse>* holder =
+      evaluate_allocator_.AllocateMessages();
+  const absl::Cleanup release = [holder] { holder->Release(); };
+  const v1::EvaluateRequest* request = holder->request();
+  if (!ParseRequest(request_bytes, holder->request())) {
+    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        "request: not a valid consent.v1.EvaluateRequest"));
   }
-  Count(response->decision().outcome());
-  LogDecision("Evaluate", -1, request->request(), response->decision(), snapshot.get(), start);
+  const bool loaded = bundles_->initial_scan_done();
+  std::shared_ptr<const PolicySnapshot> snapshot =
+      loaded ? store_->Get(request->request().tenant()) : nullptr;
+  v1::Decision* proto = holder->response()->mutable_decision();
+  const Answer answer = DecideOne(snapshot.get(), loaded, request->request(),
+                                  request->omit_explanation(), decision_log_ != nullptr, proto);
+  WireWriter& w = tl_wire;
+  w.Clear();  // in case an exception left bytes behind
+  if (answer.view != nullptr) {
+    AppendDecision(kEvaluateResponseDecision, *answer.view, request->omit_explanation(), &w);
+  } else {
+    w.Message(kEvaluateResponseDecision, *proto);
+  }
+  if (snapshot != nullptr) {
+    w.String(kEvaluateResponseBundleVersion, snapshot->version);
+    w.String(kEvaluateResponseBundleHash, snapshot->hash);
+  }
+  SetResponse(&w, response_bytes);
+  Count(answer.outcome);
+  if (decision_log_ != nullptr) {
+    LogDecision("Evaluate", -1, request->request(), *proto, snapshot.get(), start);
+  }
   return Finish(context, grpc::Status::OK);
 }
 
-grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(
-    grpc::CallbackServerContext* context, const v1::BatchEvaluateRequest* request,
-    v1::BatchEvaluateResponse* response) {
+grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* request_bytes,
+                                                           grpc::ByteBuffer* response_bytes) {
   const absl::Time start = decision_log_ != nullptr ? absl::Now() : absl::InfinitePast();
   if (DeadlinePassed(context)) {
     return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                         "deadline exceeded before evaluation"));
+  }
+  grpc::MessageHolder<v1::BatchEvaluateRequest, v1::BatchEvaluateResponse>* holder =
+      batch_allocator_.AllocateMessages();
+  const absl::Cleanup release = [holder] { holder->Release(); };
+  const v1::BatchEvaluateRequest* request = holder->request();
+  if (!ParseRequest(request_bytes, holder->request())) {
+    return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        "request: not a valid consent.v1.BatchEvaluateRequest"));
   }
   const int n = request->requests_size();
   if (static_cast<size_t>(n) > options_.max_batch_size) {
@@ -190,25 +348,56 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(
                                             " requests exceeds --max_batch_size=",
                                             options_.max_batch_size)));
   }
-  response->mutable_results()->Reserve(n);
+  const bool omit_explanation = request->omit_explanation();
+  const bool loaded = bundles_->initial_scan_done();
+  const bool want_proto = decision_log_ != nullptr;
+  // One Decision message (on the arena) for the items that need one; each
+  // such item's bytes are written before the next item reuses it.
+  v1::Decision* proto = holder->response()->add_results()->mutable_decision();
+  // One snapshot look-up per run of items naming the same tenant (byte for
+  // byte; other spellings look up again): a batch usually serves one tenant.
+  // Each item still reports the snapshot that decided it.
   std::shared_ptr<const PolicySnapshot> snapshot;
+  const std::string* snapshot_tenant = nullptr;
+  std::array<uint64_t, v1::Outcome_ARRAYSIZE> counts{};
+  WireWriter& w = tl_wire;
+  w.Clear();  // in case an exception left bytes behind
   for (int i = 0; i < n; ++i) {
-    v1::BatchItem* item = response->add_results();
+    const size_t item = w.Begin(kBatchResponseResults);
     // Items are independent: once the deadline passes, the rest are reported
     // as such instead of being evaluated for nobody.
     if (DeadlinePassed(context)) {
-      item->set_code(static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
-      item->set_message(absl::StrCat("requests[", i, "]: deadline exceeded before evaluation"));
+      w.Int32(kBatchItemCode, static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
+      w.String(kBatchItemMessage,
+               absl::StrCat("requests[", i, "]: deadline exceeded before evaluation"));
+      w.End(item);
       continue;
     }
     const v1::TokenRequest& one = request->requests(i);
-    Decide(one, item->mutable_decision(), &snapshot);
-    if (snapshot != nullptr) {
-      item->set_bundle_version(snapshot->version);
-      item->set_bundle_hash(snapshot->hash);
+    if (loaded && (snapshot_tenant == nullptr || *snapshot_tenant != one.tenant())) {
+      snapshot = store_->Get(one.tenant());
+      snapshot_tenant = &one.tenant();
     }
-    Count(item->decision().outcome());
-    LogDecision("BatchEvaluate", i, one, item->decision(), snapshot.get(), start);
+    const PolicySnapshot* decided_by = loaded ? snapshot.get() : nullptr;
+    const Answer answer =
+        DecideOne(decided_by, loaded, one, omit_explanation, want_proto, proto);
+    if (answer.view != nullptr) {
+      AppendDecision(kBatchItemDecision, *answer.view, omit_explanation, &w);
+    } else {
+      w.Message(kBatchItemDecision, *proto);
+    }
+    if (decided_by != nullptr) {
+      w.String(kBatchItemBundleVersion, decided_by->version);
+      w.String(kBatchItemBundleHash, decided_by->hash);
+    }
+    w.End(item);
+    const int outcome = static_cast<int>(answer.outcome);
+    if (outcome >= 0 && outcome < v1::Outcome_ARRAYSIZE) ++counts[outcome];
+    if (want_proto) LogDecision("BatchEvaluate", i, one, *proto, decided_by, start);
+  }
+  SetResponse(&w, response_bytes);
+  for (int i = 0; i < v1::Outcome_ARRAYSIZE; ++i) {
+    if (counts[i] != 0) outcomes_[i].fetch_add(counts[i], std::memory_order_relaxed);
   }
   return Finish(context, grpc::Status::OK);
 }

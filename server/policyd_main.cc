@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/engine_options.h"
 #include "server/logger.h"
@@ -95,6 +96,12 @@ bool InRange(const char* flag, int64_t value, int64_t lo, int64_t hi, std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex operation
+  // -- gRPC's own locks included -- keeps a deadlock-detection graph (a
+  // hash look-up and graph update per lock, measurable per call: issue 7).
+  // That is a debugging aid of debug builds; the server turns it off. Tests
+  // (in-process servers) keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "policyd: consent and Conditional Access decisions over gRPC.\n"
       "  policyd --policy_dir=DIR [--listen=127.0.0.1:50051] [--tls_cert=... --tls_key=...]\n"

@@ -12,11 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/policy_engine.h"
@@ -170,6 +172,125 @@ TEST_F(PolicydTest, BatchKeepsOrderWithPerItemResults) {
   grpc::ClientContext context2;
   ASSERT_TRUE(stub_->BatchEvaluate(&context2, v1::BatchEvaluateRequest(), &empty).ok());
   EXPECT_EQ(empty.results_size(), 0);
+}
+
+// Evaluate and BatchEvaluate take their messages from the service's arena
+// allocators (server/message_arena.h), which recycle them across calls.
+TEST_F(PolicydTest, HotRpcsUseRecycledArenaMessages) {
+  Start();
+  for (int i = 0; i < 20; ++i) {
+    grpc::Status status;
+    EXPECT_EQ(Evaluate(Request(kTenant, "User.Read"), &status).decision().outcome(), v1::ISSUE);
+    v1::BatchEvaluateRequest batch;
+    *batch.add_requests() = Request(kTenant, "User.Read");
+    v1::BatchEvaluateResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->BatchEvaluate(&context, batch, &response).ok());
+    EXPECT_EQ(response.results(0).decision().outcome(), v1::ISSUE);
+  }
+  const server::ArenaAllocatorStats evaluate = server_->service().evaluate_arena_stats();
+  EXPECT_EQ(evaluate.allocated, 20u);
+  EXPECT_LT(evaluate.created, evaluate.allocated);  // sequential calls reuse a holder
+  EXPECT_EQ(server_->service().batch_arena_stats().allocated, 20u);
+}
+
+// Evaluate and BatchEvaluate parse their requests themselves (raw methods):
+// bytes that are no such message are INVALID_ARGUMENT, and the server goes
+// on serving.
+TEST_F(PolicydTest, MalformedRequestIsInvalidArgument) {
+  Start();
+  grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                grpc::InsecureChannelCredentials()));
+  for (const std::string method : {"Evaluate", "BatchEvaluate"}) {
+    SCOPED_TRACE(method);
+    // Field 1 (the request / requests) as a length-delimited field whose
+    // length runs past the end.
+    const std::string garbage("\x0a\x7f\x01\x02", 4);
+    grpc::Slice slice(garbage.data(), garbage.size());
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/consent.v1.PolicyService/" + method, grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) {
+                        status = std::move(s);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("not a valid consent.v1." + method + "Request"));
+  }
+  grpc::Status status;
+  EXPECT_EQ(Evaluate(Request(kTenant, "User.Read"), &status).decision().outcome(), v1::ISSUE);
+  EXPECT_TRUE(status.ok());
+}
+
+// EvaluateRequest.omit_explanation: a decision-only answer is the full
+// decision without `explanation`; the default keeps the explanation.
+TEST_F(PolicydTest, EvaluateOmitsTheExplanationOnlyWhenAsked) {
+  Start();
+  for (const std::string scope : {"User.Read", kScope, "Nope.Read"}) {
+    SCOPED_TRACE(scope);
+    const v1::Decision full = EngineDecision(TenantBundle(kTenant, "v1"), Request(kTenant, scope));
+    ASSERT_GT(full.explanation().rules_size(), 0);
+    v1::Decision decision_only = full;
+    decision_only.clear_explanation();
+    for (const bool omit : {false, true}) {
+      SCOPED_TRACE(omit);
+      grpc::ClientContext context;
+      v1::EvaluateRequest rpc;
+      *rpc.mutable_request() = Request(kTenant, scope);
+      rpc.set_omit_explanation(omit);
+      v1::EvaluateResponse response;
+      ASSERT_TRUE(stub_->Evaluate(&context, rpc, &response).ok());
+      EXPECT_THAT(response.decision(), EqualsProto(omit ? decision_only : full));
+      EXPECT_EQ(response.decision().has_explanation(), !omit);
+      EXPECT_EQ(response.bundle_version(), "v1");
+      EXPECT_EQ(response.bundle_hash(), server::Sha256Hex(ReadFile(bundle_path_)));
+    }
+  }
+  // Unknown tenant (E1): the same INVALID decision, without its rule list.
+  grpc::ClientContext context;
+  v1::EvaluateRequest rpc;
+  *rpc.mutable_request() = Request("t-unknown", "User.Read");
+  rpc.set_omit_explanation(true);
+  v1::EvaluateResponse response;
+  ASSERT_TRUE(stub_->Evaluate(&context, rpc, &response).ok());
+  EXPECT_EQ(response.decision().outcome(), v1::INVALID);
+  EXPECT_EQ(response.decision().error_code(), 90002);
+  EXPECT_FALSE(response.decision().has_explanation());
+}
+
+TEST_F(PolicydTest, BatchOmitsTheExplanationOnlyWhenAsked) {
+  Start();
+  const std::vector<v1::TokenRequest> requests = {
+      Request(kTenant, "User.Read"), Request("t-unknown", "User.Read"),
+      Request(kTenant, kScope), Request("T-IT", "Nope.Read"), Request(kTenant, "Nope.Read")};
+  for (const bool omit : {false, true}) {
+    SCOPED_TRACE(omit);
+    v1::BatchEvaluateRequest batch;
+    for (const auto& r : requests) *batch.add_requests() = r;
+    batch.set_omit_explanation(omit);
+    v1::BatchEvaluateResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->BatchEvaluate(&context, batch, &response).ok());
+    ASSERT_EQ(response.results_size(), 5);
+    for (int i : {0, 2, 3, 4}) {
+      SCOPED_TRACE(i);
+      v1::Decision expected = EngineDecision(TenantBundle(kTenant, "v1"), requests[i]);
+      if (omit) expected.clear_explanation();
+      EXPECT_EQ(response.results(i).code(), 0);
+      EXPECT_THAT(response.results(i).decision(), EqualsProto(expected));
+      EXPECT_EQ(response.results(i).decision().has_explanation(), !omit);
+      EXPECT_EQ(response.results(i).bundle_version(), "v1");
+    }
+    EXPECT_EQ(response.results(1).decision().error_code(), 90002);
+    EXPECT_EQ(response.results(1).decision().has_explanation(), !omit);
+    EXPECT_EQ(response.results(1).bundle_version(), "");
+  }
 }
 
 // Items still pending when the deadline passes get DEADLINE_EXCEEDED each;

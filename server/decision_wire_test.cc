@@ -102,6 +102,7 @@ TEST(DecisionWireTest, EveryFieldEncodesAsTheProto) {
       const absl::string_view text = variant == 0   ? absl::string_view("abc")
                                      : variant == 1 ? absl::string_view(long_text)
                                                     : absl::string_view(longer_text);
+      std::vector<absl::string_view> ro_ids;
       DecisionView d;
       d.outcome = static_cast<v1::Outcome>(o);
       d.error = "invalid_scope";
@@ -128,10 +129,14 @@ TEST(DecisionWireTest, EveryFieldEncodesAsTheProto) {
       d.middle_tier_challenge = "claims=...";
       d.blocking_policies = {"ca-block"};
       d.applied_policies = {"ca-1", "ca-2", text};
+      // C8's list: ids owned by the compiled policy in real use, here by
+      // ro_ids; positions not Set read "notApplied".
       for (int i = 0; i < 20 * variant + 1; ++i) {
-        d.report_only.emplace_back(i % 2 ? absl::string_view("ca-ro") : text,
-                                   i % 3 ? "notApplied" : "failure");
+        ro_ids.push_back(i % 2 ? absl::string_view("ca-ro") : text);
       }
+      d.report_only.Reset(ro_ids);
+      for (int i = 0; i < 20 * variant + 1; i += 3) d.report_only.Set(i, "failure");
+      d.report_only.Finish();
       d.rules = {"E2", "N3", "N5b"};
       d.notes = {"note", text};
       d.grant_policies = {"microsoft-user-default-legacy"};

@@ -36,8 +36,9 @@ struct EngineOptions {
   size_t max_device_filter_chars = 3072;
   // Depth of `imports`.
   int max_import_depth = 8;
-  // Memory budget of one compiled RE2 (device-filter patterns), bytes.
-  int64_t re2_max_mem = 1 << 20;
+  // (No regular-expression budget: device filters compile to a flat
+  // predicate program evaluated in time linear in the rule; the engine uses
+  // no regular expressions.)
 };
 
 }  // namespace consent

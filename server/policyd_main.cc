@@ -61,8 +61,6 @@ ABSL_FLAG(int64_t, max_bundle_elements, kEngineDefaults.max_bundle_elements,
           "Engine: elements of any one repeated field of a bundle.");
 ABSL_FLAG(int32_t, max_import_depth, kEngineDefaults.max_import_depth,
           "Engine: depth of bundle `imports`.");
-ABSL_FLAG(int64_t, re2_max_mem, kEngineDefaults.re2_max_mem,
-          "Engine: memory budget of one compiled device-filter pattern, bytes.");
 ABSL_FLAG(int32_t, poll_interval_ms, 1000,
           "Rescan the policy directory this often (the inotify fallback; also runs with inotify).");
 ABSL_FLAG(bool, inotify, true, "Watch the policy directory with inotify for prompt reloads.");
@@ -140,7 +138,6 @@ int main(int argc, char** argv) {
             InRange("max_bundle_elements", absl::GetFlag(FLAGS_max_bundle_elements), 1, kBig,
                     &error) &&
             InRange("max_import_depth", absl::GetFlag(FLAGS_max_import_depth), 0, 64, &error) &&
-            InRange("re2_max_mem", absl::GetFlag(FLAGS_re2_max_mem), 1024, kBig, &error) &&
             InRange("poll_interval_ms", absl::GetFlag(FLAGS_poll_interval_ms), 10, 3600000,
                     &error) &&
             InRange("decision_log_queue", absl::GetFlag(FLAGS_decision_log_queue), 1, 100000000,
@@ -177,7 +174,6 @@ int main(int argc, char** argv) {
   e.max_bundle_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_bundle_bytes));
   e.max_bundle_elements = static_cast<size_t>(absl::GetFlag(FLAGS_max_bundle_elements));
   e.max_import_depth = absl::GetFlag(FLAGS_max_import_depth);
-  e.re2_max_mem = absl::GetFlag(FLAGS_re2_max_mem);
   options.poll_interval = absl::Milliseconds(absl::GetFlag(FLAGS_poll_interval_ms));
   options.use_inotify = absl::GetFlag(FLAGS_inotify);
   options.deleted_bundle_grace = absl::GetFlag(FLAGS_deleted_bundle_grace);

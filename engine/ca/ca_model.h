@@ -167,8 +167,9 @@ class PolicyIndexByApp {
   // Building: Add any number of (app, policy) pairs, then Build once.
   void Add(AppIndex app, int32_t policy) { pending_.emplace_back(app, policy); }
   void Build() {
-    std::stable_sort(pending_.begin(), pending_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // By app, then policy: policies keep the order they were added in, which
+    // is ascending.
+    std::sort(pending_.begin(), pending_.end());
     const size_t apps = pending_.empty() ? 0 : static_cast<size_t>(pending_.back().first) + 1;
     offsets_.assign(apps + 1, 0);
     policies_.clear();

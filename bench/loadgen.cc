@@ -47,10 +47,11 @@
 //
 // --omit_explanation asks for decision-only answers in every phase (and the
 // Noop baseline is padded to their size). --server_pid=PID (policyd on the
-// same machine) adds the CPU time per call of both processes to each phase:
-// on a saturated machine QPS follows their sum, and unlike wall-clock rates
-// it hardly moves with other load, so noop/evaluate CPU is the QPS ratio an
-// otherwise idle machine would show.
+// same machine) adds the CPU time per call of both processes to each phase.
+// Beware: under closed-loop load on a small machine the process that waits
+// fills its core with gRPC's polling and wake-ups, so CPU per call is then
+// about "cores / QPS" for both processes and noop/evaluate CPU tracks the
+// QPS ratio instead of measuring the work of a call (bench/README.md).
 #include <time.h>
 #include <unistd.h>
 
@@ -681,9 +682,9 @@ int Main() {
   std::printf("ratio     evaluate/noop qps=%.3f p50=%.3f p99=%.3f\n", evaluate.qps / noop.qps,
               evaluate.p50_us / noop.p50_us, evaluate.p99_us / noop.p99_us);
   if (noop.server_cpu_us_per_call > 0 && evaluate.server_cpu_us_per_call > 0) {
-    // With both processes on the same saturated cores, QPS goes as the
-    // inverse of the CPU per call: this ratio is what the QPS ratio would
-    // be without other load on the machine.
+    // When the processes' CPU per call is their work, QPS goes as its
+    // inverse; when they fill their cores while waiting (closed loop on a
+    // small machine), this merely tracks the QPS ratio.
     std::printf("ratio     noop/evaluate cpu per call (client+server)=%.3f\n",
                 (noop.client_cpu_us_per_call + noop.server_cpu_us_per_call) /
                     (evaluate.client_cpu_us_per_call + evaluate.server_cpu_us_per_call));

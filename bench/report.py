@@ -158,7 +158,8 @@ def loadgen_report(paths):
                 c = ((noop["client_cpu_us_per_call"] + noop["server_cpu_us_per_call"]) /
                      (ev["client_cpu_us_per_call"] + ev["server_cpu_us_per_call"]))
                 notes.append("%s: noop/evaluate CPU per call (client + server) = %.2f "
-                             "(the QPS ratio a saturated, otherwise idle machine would show)"
+                             "(tracks the QPS ratio when both processes fill their cores; "
+                             "see bench/README.md)"
                              % (config, c))
             targets.append(("Sidecar %s: p99 <= 1.15x noop" % config, "%.2fx" % p, p <= 1.15))
         b = phases.get("batch")

@@ -121,9 +121,10 @@ def loadgen_report(paths):
     targets = []
     print("### Sidecar (loadgen; one run per configuration, each phase "
           "closed-loop for the given duration)\n")
+    modes = set()
     print("| config | phase | QPS | decisions/s | p50 us | p90 us | p99 us | p99.9 us | failed "
-          "| CPU us/call client | CPU us/call server |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| answers checked | CPU us/call client | CPU us/call server |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     notes = []
     for path in paths:
         with open(path) as f:
@@ -133,12 +134,18 @@ def loadgen_report(paths):
             " batch=%d" % run["batch"] if run["batch"] else "",
             " reload=%dms" % run["reload_every_ms"] if run["reload_every_ms"] else "",
             " omit_explanation" if run.get("omit_explanation") else "")
+        if run.get("decode_answers", True):
+            modes.add("typed client, every answer decoded (--decode_answers)")
+        else:
+            modes.add("generic client, raw answers, 1 in %d decoded and checked"
+                      % run.get("decode_every", 1))
         phases = {p["phase"]: p for p in run["phases"]}
         for p in run["phases"]:
             server_cpu = p.get("server_cpu_us_per_call", -1)
-            print("| %s | %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %s | %s |" % (
+            print("| %s | %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %s | %s | %s |" % (
                 config, p["phase"], p["qps"], p["decisions_per_s"], p["p50_us"],
                 p["p90_us"], p["p99_us"], p["p999_us"], p["failed"],
+                p.get("answers_checked", "-"),
                 "%.1f" % p["client_cpu_us_per_call"] if "client_cpu_us_per_call" in p else "-",
                 "%.1f" % server_cpu if server_cpu >= 0 else "-"))
         noop, ev = phases.get("noop"), phases.get("evaluate")
@@ -151,7 +158,8 @@ def loadgen_report(paths):
                 c = ((noop["client_cpu_us_per_call"] + noop["server_cpu_us_per_call"]) /
                      (ev["client_cpu_us_per_call"] + ev["server_cpu_us_per_call"]))
                 notes.append("%s: noop/evaluate CPU per call (client + server) = %.2f "
-                             "(the QPS ratio a saturated, otherwise idle machine would show)"
+                             "(tracks the QPS ratio when both processes fill their cores; "
+                             "see bench/README.md)"
                              % (config, c))
             targets.append(("Sidecar %s: p99 <= 1.15x noop" % config, "%.2fx" % p, p <= 1.15))
         b = phases.get("batch")
@@ -166,9 +174,11 @@ def loadgen_report(paths):
                             % (config, r["versions_seen"]), "%d failed" % r["failed"],
                             r["failed"] == 0))
     print()
+    for m in sorted(modes):
+        print("- loadgen: " + m)
     for n in notes:
         print("- " + n)
-    if notes:
+    if notes or modes:
         print()
     return targets
 

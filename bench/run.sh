@@ -7,6 +7,10 @@
 #      decision-only answers), and with a bundle rewrite every second; policyd is
 #      stopped at the end (or on any error);
 #   3. bench/report.py over the JSON results.
+# loadgen measures the server by default: requests pre-serialized, answers
+# received as raw bytes and only a sample of them decoded and checked, in
+# every phase alike (bench/loadgen.cc); LOADGEN_DECODE_ANSWERS=1 runs the
+# typed client that decodes every answer instead (the client's view).
 #
 # Usage: bench/run.sh [OUT_DIR]
 # Environment:
@@ -15,6 +19,7 @@
 #   BENCH_FILTER        engine_bench --benchmark_filter (default: all)
 #   LOADGEN_DURATION_S  seconds per loadgen phase (default 5)
 #   LOADGEN_SIZE        tenant size served and requested (default large)
+#   LOADGEN_DECODE_ANSWERS=1  loadgen --decode_answers (typed client)
 #   SKIP_ENGINE=1 / SKIP_SIDECAR=1  skip a part
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +62,7 @@ if [[ "${SKIP_SIDECAR:-0}" != 1 ]]; then
   trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
   LG=("${RUN[@]}" //bench:loadgen -- --target="127.0.0.1:$PORT" --size="$SIZE"
       --duration_s="$DURATION" --warmup_s=1 --server_pid="$PID")
+  if [[ "${LOADGEN_DECODE_ANSWERS:-0}" == 1 ]]; then LG+=(--decode_answers); fi
   status=0
   echo "== loadgen, concurrency 1"
   "${LG[@]}" --concurrency=1 --json_out="$OUT/loadgen_c1.json" || status=$?

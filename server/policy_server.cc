@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -11,6 +12,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/match.h"
@@ -130,9 +133,30 @@ absl::Status PolicyServer::Start() {
       s = ReadPem("tls_client_ca", options_.tls_client_ca, &ssl.pem_root_certs);
     }
     if (!s.ok()) return s;
-    ssl.pem_key_cert_pairs.push_back(std::move(pair));
-    credentials = grpc::SslServerCredentials(ssl);
-    tls_mode = options_.tls_client_ca.empty() ? "tls" : "mtls";
+    if (options_.tls_reload_interval < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tls_reload_interval=", absl::FormatDuration(options_.tls_reload_interval),
+          ": must not be negative"));
+    }
+    const bool mtls = !options_.tls_client_ca.empty();
+    if (options_.tls_reload_interval == absl::ZeroDuration()) {
+      ssl.pem_key_cert_pairs.push_back(std::move(pair));
+      credentials = grpc::SslServerCredentials(ssl);
+    } else {
+      // The files were read above only to fail fast with a clear message;
+      // gRPC's file watcher reads them now and again every interval.
+      const unsigned seconds = static_cast<unsigned>(
+          std::max<int64_t>(1, absl::ToInt64Seconds(options_.tls_reload_interval)));
+      auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          options_.tls_key, options_.tls_cert, mtls ? options_.tls_client_ca : "", seconds);
+      grpc::experimental::TlsServerCredentialsOptions tls(provider);
+      tls.watch_identity_key_cert_pairs();
+      if (mtls) tls.watch_root_certs();
+      tls.set_cert_request_type(mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                     : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+      credentials = grpc::experimental::TlsServerCredentials(tls);
+    }
+    tls_mode = mtls ? "mtls" : "tls";
   } else {
     credentials = grpc::InsecureServerCredentials();
   }

@@ -51,6 +51,13 @@ struct PolicyServerOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // How often the TLS files are re-read (certificate rotation without a
+  // restart; new connections get the new certificates, established ones keep
+  // theirs). Replace the files atomically (write elsewhere, then rename): a
+  // file that does not load makes new handshakes fail until it is fixed
+  // (gRPC 1.51's file watcher keeps no last good copy). Zero: read once at
+  // start.
+  absl::Duration tls_reload_interval = absl::Minutes(1);
   // Plaintext is refused on a non-loopback `listen` unless this is set
   // (anyone who reaches the port could ask for decisions; docs/SECURITY.md).
   bool allow_plaintext_remote = false;

@@ -31,6 +31,10 @@ ABSL_FLAG(std::string, policy_dir, "",
           "per file. Required.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM server certificate chain; enables TLS with --tls_key.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "Re-read --tls_cert, --tls_key and --tls_client_ca this often (certificate rotation "
+          "without a restart; replace the files atomically: one that does not load fails new "
+          "handshakes until fixed); 0 = only at start.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle; enables mutual TLS: clients must present a certificate it verifies.");
 ABSL_FLAG(bool, allow_plaintext_remote, false,
@@ -159,6 +163,7 @@ int main(int argc, char** argv) {
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls_reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.allow_plaintext_remote = absl::GetFlag(FLAGS_allow_plaintext_remote);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_batch_size = static_cast<size_t>(absl::GetFlag(FLAGS_max_batch_size));

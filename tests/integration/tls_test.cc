@@ -9,6 +9,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/service.grpc.pb.h"
@@ -140,6 +142,52 @@ TEST_F(TlsTest, MutualTlsRequiresAVerifiedClientCertificate) {
   // Plaintext: refused.
   EXPECT_EQ(Call(server->port(), grpc::InsecureChannelCredentials(), &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+// The TLS files are re-read every tls_reload_interval: a rotated server
+// certificate reaches new connections without a restart. A rewrite that does
+// not load makes new handshakes fail (gRPC 1.51 drops the old credentials;
+// fail closed) until the files are fixed, and then serving resumes.
+TEST_F(TlsTest, RotatedCertificatesAreServedWithoutARestart) {
+  Pki rotated{FreshDir(".rotated-pki")};
+  ASSERT_TRUE(MakeCa(rotated, "rotated-ca") &&
+              MakeLeaf(rotated, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost"));
+  const std::string tls_dir = FreshDir(".tls");
+  const std::string cert = tls_dir + "/server.pem";
+  const std::string key = tls_dir + "/server.key";
+  WriteFile(cert, ReadFile(pki_->Cert("server")));
+  WriteFile(key, ReadFile(pki_->Key("server")));
+  server::PolicyServerOptions options = TestOptions(dir_);
+  options.tls_cert = cert;
+  options.tls_key = key;
+  options.tls_reload_interval = absl::Seconds(1);
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  auto trusting = [](const std::string& ca) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFile(ca);
+    return grpc::SslCredentials(ssl);
+  };
+  auto served_to = [&](const std::string& ca) {
+    v1::EvaluateResponse response;
+    const bool ok = Call(server->port(), trusting(ca), &response).ok();
+    if (!ok) absl::SleepFor(absl::Milliseconds(200));
+    return ok;
+  };
+  ASSERT_TRUE(served_to(pki_->Ca()));
+
+  WriteFile(key, ReadFile(rotated.Key("server")));
+  WriteFile(cert, ReadFile(rotated.Cert("server")));
+  EXPECT_TRUE(Eventually([&] { return served_to(rotated.Ca()); }, 30))
+      << "the rotated certificate was never served";
+  EXPECT_FALSE(served_to(pki_->Ca())) << "the old certificate is still served";
+
+  WriteFile(cert, "not a certificate");
+  EXPECT_TRUE(Eventually([&] { return !served_to(rotated.Ca()); }, 30))
+      << "a broken certificate file was never picked up";
+  WriteFile(cert, ReadFile(rotated.Cert("server")));
+  EXPECT_TRUE(Eventually([&] { return served_to(rotated.Ca()); }, 30))
+      << "serving did not resume after the files were fixed";
 }
 
 TEST_F(TlsTest, NonPemFilesAreRejectedAtStart) {

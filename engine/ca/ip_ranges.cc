@@ -1,7 +1,6 @@
 #include "engine/ca/ip_ranges.h"
 
 #include <algorithm>
-#include <array>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -14,19 +13,6 @@ namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Hex digit values by byte; -1 for any other byte.
-constexpr std::array<int8_t, 256> kHexValues = [] {
-  std::array<int8_t, 256> t{};
-  for (int c = 0; c < 256; ++c) {
-    t[c] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
-           : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
-           : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
-                                  : int8_t{-1};
-  }
-  return t;
-}();
-
-int HexValue(char c) { return kHexValues[static_cast<unsigned char>(c)]; }
 
 std::optional<uint32_t> ParseV4(absl::string_view text) {
   uint32_t value = 0;
@@ -69,7 +55,7 @@ std::optional<IpKey> ParseV6(absl::string_view text) {
   while (i < n) {
     const size_t start = i;
     uint32_t g = 0;
-    for (int h; i < n && (h = HexValue(text[i])) >= 0; ++i) g = (g << 4) | static_cast<uint32_t>(h);
+    for (int h; i < n && (h = internal::HexDigitValue(text[i])) >= 0; ++i) g = (g << 4) | static_cast<uint32_t>(h);
     if (i < n && text[i] == '.') {  // a trailing dotted quad
       std::optional<uint32_t> v4 = ParseV4(text.substr(start));
       if (!v4 || count > 6) return std::nullopt;

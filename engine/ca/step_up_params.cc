@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/internal/ascii.h"
 #include "engine/internal/problems.h"
 
 namespace consent {
@@ -290,18 +291,11 @@ class ClaimsParser {
     return true;
   }
 
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
   bool Hex4(uint32_t* v) {
     if (pos_ + 4 > s_.size()) return false;
     uint32_t x = 0;
     for (int i = 0; i < 4; ++i) {
-      int h = Hex(s_[pos_ + i]);
+      int h = internal::HexDigitValue(s_[pos_ + i]);
       if (h < 0) return false;
       x = (x << 4) | h;
     }

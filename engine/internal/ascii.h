@@ -176,6 +176,22 @@ inline bool AllPrintableUnquoted(absl::string_view s, uint8_t lo) {
   return acc == 0;
 }
 
+// The value of a hexadecimal digit of either case, or -1 for any other byte.
+inline int HexDigitValue(char c) {
+  static constexpr struct Table {
+    int8_t value[256];
+    constexpr Table() : value() {
+      for (int b = 0; b < 256; ++b) {
+        value[b] = b >= '0' && b <= '9'   ? static_cast<int8_t>(b - '0')
+                   : b >= 'a' && b <= 'f' ? static_cast<int8_t>(b - 'a' + 10)
+                   : b >= 'A' && b <= 'F' ? static_cast<int8_t>(b - 'A' + 10)
+                                          : int8_t{-1};
+      }
+    }
+  } kTable;
+  return kTable.value[static_cast<unsigned char>(c)];
+}
+
 // Position of the last `c` in `s`, or npos (memrchr: vectorized, and
 // inline where absl's rfind is an out-of-line call).
 inline size_t FindLast(absl::string_view s, char c) {

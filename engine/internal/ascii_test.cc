@@ -115,6 +115,17 @@ TEST(AsciiTest, SpecLessMatchesTheByteDefinition) {
   }
 }
 
+TEST(AsciiTest, HexDigitValueOfEveryByte) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    int want = -1;
+    if (c >= '0' && c <= '9') want = c - '0';
+    if (c >= 'a' && c <= 'f') want = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') want = c - 'A' + 10;
+    EXPECT_EQ(HexDigitValue(c), want) << b;
+  }
+}
+
 TEST(AsciiTest, FindFirstAndLast) {
   EXPECT_EQ(FindLast("api://x/y", '/'), 7u);
   EXPECT_EQ(FindLast("Mail.Read", '/'), absl::string_view::npos);

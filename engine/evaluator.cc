@@ -46,17 +46,7 @@ struct InjectedFault : std::exception {
 
 // Appends `text` to a description, keeping only RFC 6749 A.8 bytes
 // (%x20-21 / %x23-5B / %x5D-7E): others become '?'.
-void AppendSafe(std::string* out, absl::string_view text) {
-  if (internal::AllPrintableUnquoted(text, 0x20)) {
-    out->append(text.data(), text.size());
-    return;
-  }
-  for (char ch : text) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    const bool ok = c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
-    out->push_back(ok ? ch : '?');
-  }
-}
+void AppendSafe(std::string* out, absl::string_view text) { internal::AppendA8Safe(out, text, '?'); }
 
 // A part of a description: request and bundle text is filtered; the
 // engine's own literals are A.8-safe by construction (asserted in debug

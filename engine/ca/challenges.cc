@@ -169,10 +169,7 @@ void BuildRfc9470Challenge(absl::string_view description,
   out->clear();
   out->append("Bearer error=\"insufficient_user_authentication\", error_description=\"");
   // 3.1: only %x20-21 / %x23-5B / %x5D-7E.
-  for (char c : description) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    out->push_back(u >= 0x20 && u <= 0x7E && c != '"' && c != '\\' ? c : ' ');
-  }
+  internal::AppendA8Safe(out, description, ' ');
   out->push_back('"');
   if (!acr_values.empty()) {
     out->append(", acr_values=\"");

@@ -192,6 +192,21 @@ inline int HexDigitValue(char c) {
   return kTable.value[static_cast<unsigned char>(c)];
 }
 
+// Appends `text` with every byte outside RFC 6749's A.8 set (%x20-21 /
+// %x23-5B / %x5D-7E: what an error_description or an RFC 9470
+// error_description may hold) replaced by `replacement`; clean text (the
+// usual case) is appended whole.
+inline void AppendA8Safe(std::string* out, absl::string_view text, char replacement) {
+  if (AllPrintableUnquoted(text, 0x20)) {
+    out->append(text.data(), text.size());
+    return;
+  }
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    out->push_back(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' ? ch : replacement);
+  }
+}
+
 // Position of the last `c` in `s`, or npos (memrchr: vectorized, and
 // inline where absl's rfind is an out-of-line call).
 inline size_t FindLast(absl::string_view s, char c) {

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/health.grpc.pb.h"
+#include "tests/tsan/health_calls.h"
 
 namespace consent {
 namespace {
@@ -62,29 +63,11 @@ class RacyHealth final : public Health::CallbackService {
 
 TEST(RaceCanaryTest, GrpcHandlersRaceOnAMember) {
   RacyHealth service;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
-  std::vector<std::thread> clients;
-  std::vector<int> failures(4, 0);
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      std::unique_ptr<Health::Stub> stub = Health::NewStub(channel);
-      for (int i = 0; i < 10; ++i) {
-        grpc::ClientContext context;
-        HealthCheckResponse response;
-        if (!stub->Check(&context, HealthCheckRequest(), &response).ok()) ++failures[c];
-      }
-    });
-  }
-  for (std::thread& t : clients) t.join();
-  server->Shutdown();
-  for (int f : failures) EXPECT_EQ(f, 0);
+  const std::vector<int> ok = tsan::CallHealthConcurrently(
+      &service, /*clients=*/4, /*calls=*/10, [](int) { return HealthCheckRequest(); },
+      [](const grpc::Status& status, const HealthCheckResponse&) { return status.ok(); });
+  ASSERT_EQ(ok.size(), 4u) << "the server did not start";
+  for (int n : ok) EXPECT_EQ(n, 10);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/health.grpc.pb.h"
+#include "tests/tsan/health_calls.h"
 
 namespace consent {
 namespace {
@@ -115,33 +116,17 @@ class CountingHealth final : public Health::CallbackService {
 
 TEST(SyncCanaryTest, GrpcCallbackHandlersWithGuardedState) {
   CountingHealth service;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
-  std::vector<std::thread> clients;
-  std::vector<int> served(4, 0);
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      std::unique_ptr<Health::Stub> stub = Health::NewStub(channel);
-      for (int i = 0; i < 25; ++i) {
-        grpc::ClientContext context;
+  const std::vector<int> served = tsan::CallHealthConcurrently(
+      &service, /*clients=*/4, /*calls=*/25,
+      [](int c) {
         HealthCheckRequest request;
         request.set_service(absl::StrCat("client-", c));
-        HealthCheckResponse response;
-        if (stub->Check(&context, request, &response).ok() &&
-            response.status() == HealthCheckResponse::SERVING) {
-          ++served[c];
-        }
-      }
-    });
-  }
-  for (std::thread& t : clients) t.join();
-  server->Shutdown();
+        return request;
+      },
+      [](const grpc::Status& status, const HealthCheckResponse& response) {
+        return status.ok() && response.status() == HealthCheckResponse::SERVING;
+      });
+  ASSERT_EQ(served.size(), 4u) << "the server did not start";
   for (int s : served) EXPECT_EQ(s, 25);
   EXPECT_EQ(service.checks(), 100);
 }

@@ -22,6 +22,9 @@
 ABSL_FLAG(std::string, size, "large", "small, large or xlarge");
 ABSL_FLAG(std::string, mode, "evaluate", "evaluate, floor or compile");
 ABSL_FLAG(int, passes, 2, "passes over the 4,096-request stream (evaluate, floor)");
+ABSL_FLAG(uint64_t, seed, consent::bench::kDefaultSeed,
+          "tenant and stream seed (profile-guided builds train on another seed than the "
+          "benchmarks measure)");
 ABSL_FLAG(bool, drop_report_only, false,
           "disable the report-only CA policies before compiling (what-if: the cost of C8)");
 
@@ -69,13 +72,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--mode: unknown value \"%s\"\n", mode.c_str());
     return 2;
   }
-  SyntheticTenant tenant = GenerateTenant(*size);
+  SyntheticTenant tenant = GenerateTenant(*size, absl::GetFlag(FLAGS_seed));
   if (absl::GetFlag(FLAGS_drop_report_only)) {
     for (auto& p : *tenant.bundle.mutable_conditional_access_policies()) {
       if (p.state() == "enabledForReportingButNotEnforced") p.set_state("disabled");
     }
   }
-  const std::vector<consent::v1::TokenRequest> stream = GenerateRequests(tenant, 4096);
+  const std::vector<consent::v1::TokenRequest> stream = GenerateRequests(tenant, 4096, absl::GetFlag(FLAGS_seed));
   std::shared_ptr<const consent::CompiledPolicy> policy;
   std::unique_ptr<FloorDecider> floor;
   if (mode == "evaluate") {

@@ -13,6 +13,7 @@
 #include "engine/policy_engine.h"
 #include "server/decision_wire.h"
 #include "server/logger.h"
+#include "server/request_decoder.h"
 
 namespace consent {
 namespace server {
@@ -55,24 +56,14 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
-// Arena sizes (server/message_arena.h). Evaluate and Noop: one request and
-// its answer, a few KiB in memory on the large synthetic tenant; first
-// blocks of 16-64 KiB, at most 128 idle holders (≤ 8 MiB held). Batches:
-// up to --max_batch_size requests; the holders' first blocks grow to what
-// the traffic needs, up to 2 MiB, and at most 4 idle ones are kept (≤ 8 MiB
-// held); a larger batch takes further arena blocks for the call's duration.
+// Noop's arena sizes (server/message_arena.h): one request and its answer,
+// a few KiB in memory on the large synthetic tenant; first blocks of 16-64
+// KiB, at most 128 idle holders (≤ 8 MiB held).
 ArenaAllocatorOptions SingleCallArena() {
   ArenaAllocatorOptions o;
   o.initial_block_bytes = 16 << 10;
   o.max_block_bytes = 64 << 10;
   o.max_pooled = 128;
-  return o;
-}
-ArenaAllocatorOptions BatchArena() {
-  ArenaAllocatorOptions o;
-  o.initial_block_bytes = 64 << 10;
-  o.max_block_bytes = 2 << 20;
-  o.max_pooled = 4;
   return o;
 }
 
@@ -120,12 +111,9 @@ PolicyServiceImpl::PolicyServiceImpl(PolicyServiceOptions options, const Snapsho
       store_(store),
       bundles_(bundles),
       decision_log_(decision_log),
-      evaluate_allocator_(SingleCallArena()),
-      noop_allocator_(SingleCallArena()),
-      batch_allocator_(BatchArena()) {
+      noop_allocator_(SingleCallArena()) {
   // Noop, the load generator's baseline, gets its messages on recycled
-  // arenas too (Evaluate and BatchEvaluate take theirs from the pools in
-  // their handlers), so that the comparison stays fair.
+  // arenas: gRPC's typed unary path at its cheapest.
   SetMessageAllocatorFor_Noop(&noop_allocator_);
 }
 
@@ -272,12 +260,16 @@ void SetResponse(WireWriter* wire, grpc::ByteBuffer* response) {
   wire->Shrink(kKeptWireBytes);
 }
 
-// Parses a raw request into `message` (on its arena).
-template <typename Message>
-bool ParseRequest(const grpc::ByteBuffer* request, Message* message) {
-  grpc::ByteBuffer copy(*request);  // slices are shared, not copied
-  return grpc::SerializationTraits<Message>::Deserialize(&copy, message).ok();
-}
+
+// What a gRPC thread keeps between Evaluate and BatchEvaluate calls: the
+// decoder whose messages the requests are parsed into (reused: see
+// server/request_decoder.h) and the Decision message for answers not
+// encoded from an engine view (unknown tenant, faults, the decision log).
+struct CallScratch {
+  RequestDecoder decoder;
+  v1::Decision decision;
+};
+thread_local CallScratch tl_scratch;
 
 }  // namespace
 
@@ -289,26 +281,24 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::Evaluate(grpc::CallbackServerContex
     return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                         "deadline exceeded before evaluation"));
   }
-  // The request, and any Decision message built, live on a pooled arena
-  // released when the handler returns (the answer is encoded by then).
-  grpc::MessageHolder<v1::EvaluateRequest, v1::EvaluateResponse>* holder =
-      evaluate_allocator_.AllocateMessages();
-  const absl::Cleanup release = [holder] { holder->Release(); };
-  const v1::EvaluateRequest* request = holder->request();
-  if (!ParseRequest(request_bytes, holder->request())) {
+  RequestDecoder& decoder = tl_scratch.decoder;
+  const absl::Cleanup trim = [&decoder] { decoder.Trim(); };
+  if (!decoder.DecodeEvaluate(*request_bytes)) {
     return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                         "request: not a valid consent.v1.EvaluateRequest"));
   }
+  const v1::TokenRequest& request = decoder.request();
+  const bool omit_explanation = decoder.omit_explanation();
   const bool loaded = bundles_->initial_scan_done();
   std::shared_ptr<const PolicySnapshot> snapshot =
-      loaded ? store_->Get(request->request().tenant()) : nullptr;
-  v1::Decision* proto = holder->response()->mutable_decision();
-  const Answer answer = DecideOne(snapshot.get(), loaded, request->request(),
-                                  request->omit_explanation(), decision_log_ != nullptr, proto);
+      loaded ? store_->Get(request.tenant()) : nullptr;
+  v1::Decision* proto = &tl_scratch.decision;
+  const Answer answer = DecideOne(snapshot.get(), loaded, request, omit_explanation,
+                                  decision_log_ != nullptr, proto);
   WireWriter& w = tl_wire;
   w.Clear();  // in case an exception left bytes behind
   if (answer.view != nullptr) {
-    AppendDecision(kEvaluateResponseDecision, *answer.view, request->omit_explanation(), &w);
+    AppendDecision(kEvaluateResponseDecision, *answer.view, omit_explanation, &w);
   } else {
     w.Message(kEvaluateResponseDecision, *proto);
   }
@@ -319,7 +309,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::Evaluate(grpc::CallbackServerContex
   SetResponse(&w, response_bytes);
   Count(answer.outcome);
   if (decision_log_ != nullptr) {
-    LogDecision("Evaluate", -1, request->request(), *proto, snapshot.get(), start);
+    LogDecision("Evaluate", -1, request, *proto, snapshot.get(), start);
   }
   return Finish(context, grpc::Status::OK);
 }
@@ -332,28 +322,26 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(grpc::CallbackServerC
     return Finish(context, grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                                         "deadline exceeded before evaluation"));
   }
-  grpc::MessageHolder<v1::BatchEvaluateRequest, v1::BatchEvaluateResponse>* holder =
-      batch_allocator_.AllocateMessages();
-  const absl::Cleanup release = [holder] { holder->Release(); };
-  const v1::BatchEvaluateRequest* request = holder->request();
-  if (!ParseRequest(request_bytes, holder->request())) {
+  RequestDecoder& decoder = tl_scratch.decoder;
+  const absl::Cleanup trim = [&decoder] { decoder.Trim(); };
+  if (!decoder.DecodeBatch(*request_bytes, options_.max_batch_size)) {
     return Finish(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                         "request: not a valid consent.v1.BatchEvaluateRequest"));
   }
-  const int n = request->requests_size();
-  if (static_cast<size_t>(n) > options_.max_batch_size) {
+  const size_t n = decoder.batch_size();
+  if (n > options_.max_batch_size) {
     return Finish(context,
                   grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                absl::StrCat("requests: a batch of ", n,
                                             " requests exceeds --max_batch_size=",
                                             options_.max_batch_size)));
   }
-  const bool omit_explanation = request->omit_explanation();
+  const bool omit_explanation = decoder.omit_explanation();
   const bool loaded = bundles_->initial_scan_done();
   const bool want_proto = decision_log_ != nullptr;
-  // One Decision message (on the arena) for the items that need one; each
-  // such item's bytes are written before the next item reuses it.
-  v1::Decision* proto = holder->response()->add_results()->mutable_decision();
+  // One Decision message for the items that need one; each such item's
+  // bytes are written before the next item reuses it.
+  v1::Decision* proto = &tl_scratch.decision;
   // One snapshot look-up per run of items naming the same tenant (byte for
   // byte; other spellings look up again): a batch usually serves one tenant.
   // Each item still reports the snapshot that decided it.
@@ -362,7 +350,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(grpc::CallbackServerC
   std::array<uint64_t, v1::Outcome_ARRAYSIZE> counts{};
   WireWriter& w = tl_wire;
   w.Clear();  // in case an exception left bytes behind
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     const size_t item = w.Begin(kBatchResponseResults);
     // Items are independent: once the deadline passes, the rest are reported
     // as such instead of being evaluated for nobody.
@@ -373,7 +361,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(grpc::CallbackServerC
       w.End(item);
       continue;
     }
-    const v1::TokenRequest& one = request->requests(i);
+    const v1::TokenRequest& one = decoder.item(i);
     if (loaded && (snapshot_tenant == nullptr || *snapshot_tenant != one.tenant())) {
       snapshot = store_->Get(one.tenant());
       snapshot_tenant = &one.tenant();
@@ -393,7 +381,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(grpc::CallbackServerC
     w.End(item);
     const int outcome = static_cast<int>(answer.outcome);
     if (outcome >= 0 && outcome < v1::Outcome_ARRAYSIZE) ++counts[outcome];
-    if (want_proto) LogDecision("BatchEvaluate", i, one, *proto, decided_by, start);
+    if (want_proto) LogDecision("BatchEvaluate", static_cast<int>(i), one, *proto, decided_by, start);
   }
   SetResponse(&w, response_bytes);
   for (int i = 0; i < v1::Outcome_ARRAYSIZE; ++i) {

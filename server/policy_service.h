@@ -110,9 +110,6 @@ class PolicyServiceImpl final
   grpc::MessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse>* noop_allocator() {
     return &noop_allocator_;
   }
-  // The request arenas of the hot RPCs, for tests.
-  ArenaAllocatorStats evaluate_arena_stats() const { return evaluate_allocator_.stats(); }
-  ArenaAllocatorStats batch_arena_stats() const { return batch_allocator_.stats(); }
 
   // Decisions by outcome (index = v1::Outcome value), for the stats line.
   std::array<uint64_t, v1::Outcome_ARRAYSIZE> OutcomeCounts() const;
@@ -145,14 +142,11 @@ class PolicyServiceImpl final
   DecisionLog* const decision_log_;
   mutable std::array<std::atomic<uint64_t>, v1::Outcome_ARRAYSIZE> outcomes_{};
   mutable std::atomic<uint64_t> rpc_errors_{0};
-  // Arenas for the messages of the hot RPCs: the raw handlers parse their
-  // requests onto a pooled one (and build fallback decisions there); Noop's
-  // are gRPC's, through SetMessageAllocatorFor_Noop. The server must have
-  // stopped calling before they go.
-  mutable ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> evaluate_allocator_;
+  // Noop's messages, on pooled arenas (gRPC's, through
+  // SetMessageAllocatorFor_Noop). Evaluate and BatchEvaluate decode into
+  // per-thread reused messages instead (server/request_decoder.h). The
+  // server must have stopped calling before this goes.
   ArenaMessageAllocator<v1::EvaluateRequest, v1::EvaluateResponse> noop_allocator_;
-  mutable ArenaMessageAllocator<v1::BatchEvaluateRequest, v1::BatchEvaluateResponse>
-      batch_allocator_;
 };
 
 // SPEC E1's decision for a tenant no bundle serves.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs every libFuzzer target of tests/fuzz for SECONDS each (issue 8).
 #
-# Usage: tools/fuzz.sh [SECONDS] [FUZZER...]      (default 60 s, all five)
+# Usage: tools/fuzz.sh [SECONDS] [FUZZER...]      (default 60 s, all six)
 #
 # Builds with `--config=fuzz` (clang 14, ASan + UBSan; needs `clang` and
 # `libclang-rt-14-dev`: tools/setup.sh --with-fuzz) in its own Bazel output
@@ -20,7 +20,7 @@ SECONDS_EACH="${1:-60}"
 shift || true
 FUZZERS=("$@")
 if [[ ${#FUZZERS[@]} -eq 0 ]]; then
-  FUZZERS=(request_fuzzer scope_fuzzer claims_fuzzer device_filter_fuzzer bundle_fuzzer)
+  FUZZERS=(request_fuzzer scope_fuzzer claims_fuzzer device_filter_fuzzer bundle_fuzzer request_decoder_fuzzer)
 fi
 OUTPUT_BASE="${FUZZ_OUTPUT_BASE:-$HOME/.cache/bazel-fuzz}"
 WORKDIR="${FUZZ_WORKDIR:-/tmp/consent-fuzz}"

@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
       if (p.state() == "enabledForReportingButNotEnforced") p.set_state("disabled");
     }
   }
-  const std::vector<consent::v1::TokenRequest> stream = GenerateRequests(tenant, 4096, absl::GetFlag(FLAGS_seed));
+  const std::vector<consent::v1::TokenRequest> stream =
+      GenerateRequests(tenant, 4096, absl::GetFlag(FLAGS_seed));
   std::shared_ptr<const consent::CompiledPolicy> policy;
   std::unique_ptr<FloorDecider> floor;
   if (mode == "evaluate") {

@@ -381,7 +381,9 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::BatchEvaluate(grpc::CallbackServerC
     w.End(item);
     const int outcome = static_cast<int>(answer.outcome);
     if (outcome >= 0 && outcome < v1::Outcome_ARRAYSIZE) ++counts[outcome];
-    if (want_proto) LogDecision("BatchEvaluate", static_cast<int>(i), one, *proto, decided_by, start);
+    if (want_proto) {
+      LogDecision("BatchEvaluate", static_cast<int>(i), one, *proto, decided_by, start);
+    }
   }
   SetResponse(&w, response_bytes);
   for (int i = 0; i < v1::Outcome_ARRAYSIZE; ++i) {

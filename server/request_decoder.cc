@@ -98,6 +98,16 @@ bool ScanSession(absl::string_view wire, bool* device) {
   });
 }
 
+// Whether an Assertion's bytes carry a session, and it a device.
+bool ScanAssertion(absl::string_view wire, bool* session, bool* device) {
+  return ForEachField(wire, [&](uint32_t field, int wire_type, absl::string_view payload,
+                                uint64_t) {
+    if (field != kAssertionSession) return true;
+    *session = true;
+    return wire_type == kLengthDelimited && ScanSession(payload, device);
+  });
+}
+
 // A kept sub-message, cleared, or a new one.
 template <typename M>
 M* Take(std::unique_ptr<M>* kept) {
@@ -108,22 +118,25 @@ M* Take(std::unique_ptr<M>* kept) {
 
 }  // namespace
 
+void TokenRequestSlot::KeptSession::Park(v1::Session* s) {
+  if (s->has_device()) device.reset(s->release_device());
+  session.reset(s);
+}
+
+v1::Session* TokenRequestSlot::KeptSession::Take(bool with_device) {
+  v1::Session* s = server::Take(&session);  // cleared: its device was parked
+  if (with_device) s->set_allocated_device(server::Take(&device));
+  return s;
+}
+
 void TokenRequestSlot::Recycle() {
   if (message_.has_user()) user_.reset(message_.release_user());
   if (message_.has_assertion()) {
     v1::Assertion* assertion = message_.release_assertion();
-    if (assertion->has_session()) {
-      v1::Session* session = assertion->release_session();
-      if (session->has_device()) assertion_device_.reset(session->release_device());
-      assertion_session_.reset(session);
-    }
+    if (assertion->has_session()) assertion_session_.Park(assertion->release_session());
     assertion_.reset(assertion);
   }
-  if (message_.has_session()) {
-    v1::Session* session = message_.release_session();
-    if (session->has_device()) session_device_.reset(session->release_device());
-    session_.reset(session);
-  }
+  if (message_.has_session()) session_.Park(message_.release_session());
   message_.Clear();  // no sub-message is attached: nothing is deleted
 }
 
@@ -132,10 +145,8 @@ void TokenRequestSlot::Reset() {
   message_.Swap(&fresh);
   user_.reset();
   assertion_.reset();
-  assertion_session_.reset();
-  assertion_device_.reset();
-  session_.reset();
-  session_device_.reset();
+  assertion_session_ = KeptSession();
+  session_ = KeptSession();
   last_wire_bytes_ = 0;
 }
 
@@ -160,11 +171,7 @@ bool TokenRequestSlot::Parse(absl::string_view wire) {
           case kTokenRequestAssertion:
             assertion = true;
             return wire_type == kLengthDelimited &&
-                   ForEachField(payload, [&](uint32_t f, int t, absl::string_view p, uint64_t) {
-                     if (f != kAssertionSession) return true;
-                     assertion_session = true;
-                     return t == kLengthDelimited && ScanSession(p, &assertion_device);
-                   });
+                   ScanAssertion(payload, &assertion_session, &assertion_device);
           case kTokenRequestSession:
             session = true;
             return wire_type == kLengthDelimited && ScanSession(payload, &session_device);
@@ -177,19 +184,11 @@ bool TokenRequestSlot::Parse(absl::string_view wire) {
   // into them as into new ones.
   if (user) message_.set_allocated_user(Take(&user_));
   if (assertion) {
-    v1::Assertion* a = Take(&assertion_);
-    if (assertion_session) {
-      v1::Session* s = Take(&assertion_session_);
-      if (assertion_device) s->set_allocated_device(Take(&assertion_device_));
-      a->set_allocated_session(s);
-    }
+    v1::Assertion* a = Take(&assertion_);  // cleared: its session was parked
+    if (assertion_session) a->set_allocated_session(assertion_session_.Take(assertion_device));
     message_.set_allocated_assertion(a);
   }
-  if (session) {
-    v1::Session* s = Take(&session_);
-    if (session_device) s->set_allocated_device(Take(&session_device_));
-    message_.set_allocated_session(s);
-  }
+  if (session) message_.set_allocated_session(session_.Take(session_device));
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()),
                                             static_cast<int>(wire.size()));
   return message_.MergeFromCodedStream(&in);

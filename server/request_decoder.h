@@ -69,14 +69,23 @@ class TokenRequestSlot {
   bool ParseWithProtobuf(absl::string_view wire);
 
   v1::TokenRequest message_;
+  // A Session and its Device, parked apart (so that clearing the session
+  // does not delete the device).
+  struct KeptSession {
+    void Park(v1::Session* s);
+    // The session, cleared (a new one if none was kept), with a cleared
+    // device attached when `with_device`.
+    v1::Session* Take(bool with_device);
+    std::unique_ptr<v1::Session> session;
+    std::unique_ptr<v1::Device> device;
+  };
+
   // Sub-messages kept while detached: each is either attached to message_
   // (and null here) or parked here.
   std::unique_ptr<v1::User> user_;
   std::unique_ptr<v1::Assertion> assertion_;
-  std::unique_ptr<v1::Session> assertion_session_;
-  std::unique_ptr<v1::Device> assertion_device_;
-  std::unique_ptr<v1::Session> session_;
-  std::unique_ptr<v1::Device> session_device_;
+  KeptSession assertion_session_;
+  KeptSession session_;
   size_t last_wire_bytes_ = 0;
 };
 

@@ -250,7 +250,8 @@ TEST(RequestDecoderTest, EvaluateRequestsDecodeAsProtobufDoes) {
   EXPECT_FALSE(decoder.DecodeEvaluate(Buffer("\x0a\x05" "ab")));
   EXPECT_FALSE(decoder.DecodeEvaluate(Buffer(Tag(3, 0) + "\x80")));
   // omit_explanation given twice: the last one counts, as in protobuf.
-  ASSERT_TRUE(decoder.DecodeEvaluate(Buffer(Tag(3, 0) + "\x01" + Tag(3, 0) + std::string(1, '\0'))));
+  const std::string omit_then_not = Tag(3, 0) + "\x01" + Tag(3, 0) + std::string(1, '\0');
+  ASSERT_TRUE(decoder.DecodeEvaluate(Buffer(omit_then_not)));
   EXPECT_FALSE(decoder.omit_explanation());
   // A mismatched wire type for omit_explanation is an unknown field to protobuf.
   ASSERT_TRUE(decoder.DecodeEvaluate(Buffer(Len(3, "x"))));
